@@ -1,0 +1,389 @@
+"""Executes one run of a workflow snapshot, durably.
+
+Contract:
+- The executor works on an immutable snapshot of the definition (the run row's copy); editing
+  the workflow during a run cannot change it.
+- Every state change is buffered with its event and committed in one transaction per
+  scheduling tick; events are published only after their commit. Event ``seq`` numbers count
+  from the run's last persisted event, without gaps.
+- A step runs when all its upstream steps are finished and at least one incoming edge is live;
+  when all incoming edges are dead it is skipped (and so on downstream).
+- A failed step fails the run (in-flight steps are cancelled, pending ones stay pending so a
+  retry can run them) unless it has ``continue_on_error``.
+- Started on a run that was ``running`` (its process died), completed steps keep their
+  outputs and in-flight steps run again from their next attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.engine.context import StepContext, StepWaiting
+from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.registry import StepType
+from flowdesk.engine.stepexec import run_attempts
+from flowdesk.model.errors import StepError
+from flowdesk.model.events import EventType, RunEvent
+from flowdesk.model.run import RunSnapshot
+from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.workflow import Edge, Node, Workflow
+
+if TYPE_CHECKING:
+    from flowdesk.engine.engine import Engine
+
+__all__ = ["EVENT_PAYLOAD_LIMIT", "RunExecutor", "truncate_for_event"]
+
+EVENT_PAYLOAD_LIMIT = 16 * 1024
+
+
+def truncate_for_event(value: Any, limit: int = EVENT_PAYLOAD_LIMIT) -> Any:
+    """Small values pass unchanged; big ones become a preview (the store keeps them whole)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str) and len(value) <= limit:
+        return value
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= limit:
+        return value
+    return {"truncated": True, "size": len(text), "preview": text[:limit]}
+
+
+@dataclass
+class _StepState:
+    status: StepStatus = StepStatus.PENDING
+    output: Any = None
+    error: str | None = None
+    attempts: int = 0
+    attempt_log: list[dict[str, Any]] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    branch: str | None = None
+
+
+class RunExecutor:
+    def __init__(self, engine: Engine, run: RunSnapshot) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.run_id = run.id
+        self.run = run
+        self.workflow = Workflow.model_validate(run.definition)
+        self.graph = WorkflowGraph(self.workflow)
+        self.nodes: dict[str, Node] = {n.id: n for n in self.workflow.nodes}
+        self.types: dict[str, StepType] = {
+            n.id: engine.registry.get(n.type) for n in self.workflow.nodes
+        }
+        self.max_concurrency = engine.max_concurrency or self.workflow.settings.max_concurrency
+        self.steps: dict[str, _StepState] = {}
+        for node_id in self.nodes:
+            snap = run.steps.get(node_id)
+            self.steps[node_id] = (
+                _StepState(
+                    status=snap.status,
+                    output=snap.output,
+                    error=snap.error,
+                    attempts=snap.attempts,
+                    attempt_log=[a.model_dump() for a in snap.attempt_log],
+                    started_at=snap.started_at,
+                    finished_at=snap.finished_at,
+                    state=dict(snap.state),
+                    branch=snap.branch,
+                )
+                if snap is not None
+                else _StepState()
+            )
+        self.scope_steps: dict[str, dict[str, Any]] = {}
+        self.scope: dict[str, Any] = {
+            "input": run.input if run.input is not None else {},
+            "steps": self.scope_steps,
+            "run": {"id": run.id, "workflow": run.workflow_name},
+            "secrets": engine.services.secrets,
+        }
+        self.seq = self.store.last_seq(run.id)
+        self._run_fields: dict[str, Any] = {}
+        self._step_fields: dict[str, dict[str, Any]] = {}
+        self._events: list[RunEvent] = []
+        self.running: dict[str, asyncio.Task[Any]] = {}
+        self.ready: deque[str] = deque()
+        self.remaining: dict[str, int] = {}
+        self.fatal: str | None = None
+        self.status = run.status
+
+    # -- buffering ---------------------------------------------------------------------------
+    def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
+        self.seq += 1
+        self._events.append(
+            RunEvent(run_id=self.run_id, seq=self.seq, type=type_, step_id=step_id,
+                     ts=time.time(), payload=payload)
+        )
+
+    def _set_step(self, step_id: str, **fields: Any) -> None:
+        state = self.steps[step_id]
+        for key, value in fields.items():
+            setattr(state, key, value)
+        self._step_fields.setdefault(step_id, {}).update(fields)
+
+    def _set_run(self, **fields: Any) -> None:
+        self._run_fields.update(fields)
+        if "status" in fields:
+            self.status = fields["status"]
+
+    def flush(self) -> None:
+        """Commit buffered changes in one transaction, then publish their events."""
+        if not (self._run_fields or self._step_fields or self._events):
+            return
+        events, self._events = self._events, []
+        self.store.write(self.run_id, self._run_fields, self._step_fields, events)
+        self._run_fields, self._step_fields = {}, {}
+        for event in events:
+            self.engine.bus.publish(event)
+
+    # -- graph bookkeeping -------------------------------------------------------------------
+    def _edge_live(self, edge: Edge) -> bool:
+        source = self.steps[edge.source]
+        step_type = self.types[edge.source]
+        if source.status is StepStatus.COMPLETED:
+            if step_type.catalog.ports and source.branch is not None:
+                return edge.source_handle == source.branch
+            return True
+        if source.status is StepStatus.FAILED and self.nodes[edge.source].data.continue_on_error:
+            return not step_type.catalog.ports
+        return False
+
+    def _scope_step(self, step_id: str) -> None:
+        state = self.steps[step_id]
+        self.scope_steps[step_id] = {"output": state.output, "status": state.status.value}
+
+    def _init_graph_state(self) -> None:
+        for node_id, state in self.steps.items():
+            if state.status.is_finished:
+                self._scope_step(node_id)
+        for node_id, state in self.steps.items():
+            if state.status.is_finished or state.status is StepStatus.WAITING:
+                continue
+            upstream = {e.source for e in self.graph.incoming[node_id]}
+            self.remaining[node_id] = sum(
+                1 for u in upstream if not self.steps[u].status.is_finished
+            )
+        for node_id in self.graph.topological_order():
+            if self.remaining.get(node_id) == 0:
+                self._consider(node_id)
+
+    def _consider(self, node_id: str) -> None:
+        """All upstream steps of ``node_id`` are finished: run it or skip it."""
+        self.remaining.pop(node_id, None)
+        incoming = self.graph.incoming[node_id]
+        if not incoming or any(self._edge_live(e) for e in incoming):
+            self.ready.append(node_id)
+            return
+        now = time.time()
+        self._set_step(node_id, status=StepStatus.SKIPPED, started_at=None, finished_at=now)
+        self._emit(EventType.STEP_SKIPPED, node_id, reason="no live incoming edge")
+        self._finished(node_id)
+
+    def _finished(self, node_id: str) -> None:
+        self.remaining.pop(node_id, None)
+        self._scope_step(node_id)
+        for target in {e.target for e in self.graph.outgoing[node_id]}:
+            if target not in self.remaining:
+                continue
+            self.remaining[target] -= 1
+            if self.remaining[target] == 0:
+                self._consider(target)
+
+    # -- running steps -----------------------------------------------------------------------
+    def _start_ready(self) -> None:
+        while self.ready and len(self.running) < self.max_concurrency and self.fatal is None:
+            node_id = self.ready.popleft()
+            state = self.steps[node_id]
+            now = time.time()
+            self._set_step(node_id, status=StepStatus.RUNNING, started_at=now, error=None)
+            self._emit(EventType.STEP_STARTED, node_id, attempt=state.attempts + 1,
+                       type=self.nodes[node_id].type)
+            self.running[node_id] = asyncio.get_running_loop().create_task(
+                self._run_step(node_id), name=f"flowdesk step {node_id}"
+            )
+
+    def _make_ctx(self, node_id: str, attempt: int) -> StepContext:
+        state = self.steps[node_id]
+
+        def checkpoint(data: dict[str, Any]) -> None:
+            self._set_step(node_id, state=dict(data))
+            self.flush()
+
+        def progress(payload: dict[str, Any]) -> None:
+            self._emit(EventType.STEP_PROGRESS, node_id, **payload)
+            self.flush()
+
+        return StepContext(
+            run_id=self.run_id,
+            step_id=node_id,
+            attempt=attempt,
+            scope=self.scope,
+            services=self.engine.services,
+            state=state.state,
+            checkpoint_cb=checkpoint,
+            progress_cb=progress,
+        )
+
+    async def _run_step(self, node_id: str) -> Any:
+        node = self.nodes[node_id]
+        state = self.steps[node_id]
+
+        def started(attempt: int) -> None:
+            log = [*state.attempt_log, {"attempt": attempt, "started_at": time.time()}]
+            self._set_step(node_id, attempts=attempt, attempt_log=log)
+
+        def failed(attempt: int, error: StepError, delay: float | None) -> None:
+            log = [dict(a) for a in state.attempt_log]
+            if log:
+                log[-1].update(finished_at=time.time(), error=str(error))
+            self._set_step(node_id, attempt_log=log)
+            if delay is not None:
+                self._emit(EventType.STEP_RETRYING, node_id, attempt=attempt,
+                           error=str(error), delay_seconds=round(delay, 3))
+                self.flush()
+
+        output, _ = await run_attempts(
+            self.types[node_id],
+            node.data.config,
+            lambda attempt: self._make_ctx(node_id, attempt),
+            retry=node.data.retry,
+            timeout=node.data.timeout_seconds,
+            first_attempt=state.attempts + 1,
+            on_attempt_started=started,
+            on_attempt_failed=failed,
+        )
+        return output
+
+    def _collect(self, node_id: str, task: asyncio.Task[Any]) -> None:
+        del self.running[node_id]
+        state = self.steps[node_id]
+        now = time.time()
+        duration_ms = round((now - (state.started_at or now)) * 1000, 3)
+        log = [dict(a) for a in state.attempt_log]
+        if log and "finished_at" not in log[-1]:
+            log[-1]["finished_at"] = now
+        error = task.exception()
+        if error is None:
+            output = task.result()
+            step_type = self.types[node_id]
+            branch = step_type.branch(output) if step_type.branch is not None else None
+            self._set_step(node_id, status=StepStatus.COMPLETED, output=output, error=None,
+                           finished_at=now, branch=branch, attempt_log=log)
+            self._emit(EventType.STEP_COMPLETED, node_id, output=truncate_for_event(output),
+                       duration_ms=duration_ms, attempts=state.attempts, branch=branch)
+            self._finished(node_id)
+        elif isinstance(error, StepWaiting):
+            self._set_step(node_id, status=StepStatus.WAITING, state={**state.state,
+                           "wait": error.info}, attempt_log=log)
+            self._emit(EventType.STEP_WAITING, node_id, **error.info)
+        else:
+            message = str(error) if isinstance(error, StepError) else repr(error)
+            if self.nodes[node_id].data.continue_on_error:
+                self._set_step(node_id, status=StepStatus.FAILED, output={"error": message},
+                               error=message, finished_at=now, attempt_log=log)
+                self._emit(EventType.STEP_FAILED, node_id, error=message,
+                           attempts=state.attempts, duration_ms=duration_ms, continued=True)
+                self._finished(node_id)
+            else:
+                self._set_step(node_id, status=StepStatus.FAILED, error=message,
+                               finished_at=now, attempt_log=log)
+                self._emit(EventType.STEP_FAILED, node_id, error=message,
+                           attempts=state.attempts, duration_ms=duration_ms, continued=False)
+                self.fatal = f"step '{node_id}' failed: {message}"
+
+    async def _cancel_running(self, reason: str) -> None:
+        tasks = dict(self.running)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        now = time.time()
+        for node_id in tasks:
+            del self.running[node_id]
+            self._set_step(node_id, status=StepStatus.CANCELLED, finished_at=now, error=reason)
+            self._emit(EventType.STEP_CANCELLED, node_id, reason=reason)
+
+    # -- the run -----------------------------------------------------------------------------
+    def _begin(self) -> None:
+        now = time.time()
+        if self.status is RunStatus.PENDING:
+            self._set_run(status=RunStatus.RUNNING, started_at=now, error=None)
+            self._emit(EventType.RUN_STARTED, None, input=truncate_for_event(self.run.input),
+                       workflow=self.run.workflow_name)
+            return
+        interrupted = [sid for sid, s in self.steps.items() if s.status is StepStatus.RUNNING]
+        for sid in interrupted:
+            self._set_step(sid, status=StepStatus.PENDING)
+        if self.status is not RunStatus.RUNNING:
+            self._set_run(status=RunStatus.RUNNING, finished_at=None, error=None)
+        self._emit(EventType.RUN_RESUMED, None, interrupted_steps=interrupted,
+                   previous_status=self.run.status.value)
+
+    def _deadline(self) -> float | None:
+        limit = self.workflow.settings.timeout_seconds
+        if limit is None:
+            return None
+        return (self.run.started_at or time.time()) + limit
+
+    async def execute(self) -> RunStatus:
+        self._begin()
+        self._init_graph_state()
+        deadline = self._deadline()
+        poll = self.engine.poll_interval
+        try:
+            while True:
+                self._start_ready()
+                self.flush()
+                if not self.running or self.fatal is not None:
+                    break
+                timeout = poll
+                if deadline is not None:
+                    timeout = min(timeout, max(deadline - time.time(), 0))
+                done, _ = await asyncio.wait(
+                    set(self.running.values()), timeout=timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for node_id, task in list(self.running.items()):
+                    if task in done:
+                        self._collect(node_id, task)
+                if self.fatal is None and deadline is not None and time.time() >= deadline:
+                    self.fatal = f"run timed out after {self.workflow.settings.timeout_seconds:g} s"
+                if self.fatal is None and not done:
+                    reason = self.store.cancel_requested(self.run_id)
+                    if reason is not None:
+                        await self._cancel_running(reason)
+                        return self._finish(RunStatus.CANCELLED, reason)
+            if self.fatal is not None:
+                await self._cancel_running("run failed")
+                return self._finish(RunStatus.FAILED, self.fatal)
+        except asyncio.CancelledError:
+            await self._cancel_running("run cancelled")
+            self._finish(RunStatus.CANCELLED, "run cancelled")
+            raise
+        if any(s.status is StepStatus.WAITING for s in self.steps.values()):
+            return self._finish(RunStatus.PAUSED, None)
+        return self._finish(RunStatus.COMPLETED, None)
+
+    def _finish(self, status: RunStatus, error: str | None) -> RunStatus:
+        now = time.time()
+        duration_ms = round((now - (self.run.started_at or now)) * 1000, 3)
+        if status is RunStatus.PAUSED:
+            waiting = [sid for sid, s in self.steps.items() if s.status is StepStatus.WAITING]
+            self._set_run(status=status)
+            self._emit(EventType.RUN_PAUSED, None, waiting_steps=waiting)
+        else:
+            self._set_run(status=status, error=error, finished_at=now)
+            type_ = {
+                RunStatus.COMPLETED: EventType.RUN_COMPLETED,
+                RunStatus.FAILED: EventType.RUN_FAILED,
+                RunStatus.CANCELLED: EventType.RUN_CANCELLED,
+            }[status]
+            self._emit(type_, None, error=error, duration_ms=duration_ms)
+        self.flush()
+        return status

@@ -1,0 +1,45 @@
+"""What the engine needs from a store. ``flowdesk.store.Store`` implements it; the engine
+never imports the store, so it can be wired to any implementation."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from flowdesk.model.events import RunEvent
+from flowdesk.model.run import RunSnapshot
+from flowdesk.model.workflow import Workflow
+
+__all__ = ["RunStore"]
+
+
+class RunStore(Protocol):
+    def create_run(
+        self,
+        workflow: Workflow,
+        input: Any,
+        *,
+        workflow_version: int | None = None,
+        idempotency_key: str | None = None,
+        parent_run_id: str | None = None,
+        parent_step_id: str | None = None,
+    ) -> tuple[RunSnapshot, bool]: ...
+
+    def get_run(self, run_id: str) -> RunSnapshot: ...
+
+    def last_seq(self, run_id: str) -> int: ...
+
+    def write(
+        self,
+        run_id: str,
+        run_fields: dict[str, Any],
+        step_fields: dict[str, dict[str, Any]],
+        events: list[RunEvent],
+    ) -> None: ...
+
+    def get_workflow(self, name: str) -> tuple[Workflow, int]: ...
+
+    def claim_run(self, run_id: str, owner: str, lease_seconds: float) -> bool: ...
+
+    def release_run(self, run_id: str, owner: str) -> None: ...
+
+    def cancel_requested(self, run_id: str) -> str | None: ...

@@ -1,0 +1,186 @@
+"""Static checks of a workflow: everything that can be known before running it.
+
+``validate`` returns every problem at once, each located on a node, an edge and/or a field:
+duplicate ids, unknown step types, edges to missing nodes, cycles (naming their nodes),
+config that does not fit the step's model (pydantic's message), malformed templates and
+expressions, references to steps that do not exist or are not upstream, bad branch handles,
+and triggers with incoming edges.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from flowdesk.engine.expressions import check_syntax, iter_step_references
+from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.registry import StepRegistry, StepType
+from flowdesk.engine.templates import format_path, iter_references
+from flowdesk.model.errors import ExpressionError, Problem, UnknownStepType, WorkflowInvalid
+from flowdesk.model.workflow import Workflow
+
+__all__ = ["SCOPE_ROOTS", "check", "validate"]
+
+SCOPE_ROOTS = ("input", "steps", "run", "secrets")
+_ITEM_ROOTS = ("item", "index")
+
+
+def check(workflow: Workflow, registry: StepRegistry) -> None:
+    problems = validate(workflow, registry)
+    if problems:
+        raise WorkflowInvalid(problems, f"workflow '{workflow.name}'")
+
+
+def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
+    problems: list[Problem] = []
+    counts = Counter(n.id for n in workflow.nodes)
+    for node_id, n in counts.items():
+        if n > 1:
+            problems.append(Problem(code="duplicate_node_id", node_id=node_id,
+                                    message=f"{n} nodes have the id '{node_id}'"))
+    edge_counts = Counter(e.id for e in workflow.edges)
+    for edge_id, n in edge_counts.items():
+        if n > 1:
+            problems.append(Problem(code="duplicate_edge_id", edge_id=edge_id,
+                                    message=f"{n} edges have the id '{edge_id}'"))
+
+    types: dict[str, StepType] = {}
+    for node in workflow.nodes:
+        try:
+            types[node.id] = registry.get(node.type)
+        except UnknownStepType as exc:
+            problems.append(Problem(code="unknown_step_type", node_id=node.id, field="type",
+                                    message=str(exc)))
+        except ImportError as exc:
+            problems.append(Problem(code="step_type_unavailable", node_id=node.id,
+                                    field="type",
+                                    message=f"step type '{node.type}' cannot load: {exc}"))
+
+    node_ids = set(counts)
+    seen_links: set[tuple[str, str, str | None]] = set()
+    for edge in workflow.edges:
+        for end, ref in (("source", edge.source), ("target", edge.target)):
+            if ref not in node_ids:
+                problems.append(Problem(code="edge_missing_node", edge_id=edge.id, field=end,
+                                        message=f"{end} node '{ref}' does not exist"))
+        link = (edge.source, edge.target, edge.source_handle)
+        if link in seen_links:
+            problems.append(Problem(code="duplicate_edge", edge_id=edge.id,
+                                    message=f"'{edge.source}' is already connected to "
+                                            f"'{edge.target}' through this output"))
+        seen_links.add(link)
+        if edge.source == edge.target:
+            problems.append(Problem(code="self_loop", edge_id=edge.id, node_id=edge.source,
+                                    message="a step cannot be connected to itself"))
+        source_type = types.get(edge.source)
+        if source_type is not None and source_type.catalog.ports:
+            ports = source_type.catalog.ports
+            if edge.source_handle not in ports:
+                problems.append(Problem(
+                    code="bad_handle", edge_id=edge.id, node_id=edge.source,
+                    field="sourceHandle",
+                    message=f"an edge from {source_type.catalog.type} step '{edge.source}' "
+                            f"must leave through one of {', '.join(map(repr, ports))}, "
+                            f"not {edge.source_handle!r}"))
+        target_type = types.get(edge.target)
+        if target_type is not None and target_type.catalog.trigger:
+            problems.append(Problem(code="trigger_has_input", edge_id=edge.id,
+                                    node_id=edge.target,
+                                    message=f"trigger step '{edge.target}' cannot have "
+                                            "incoming edges"))
+
+    graph = WorkflowGraph(workflow)
+    cycle = graph.find_cycle()
+    if cycle is not None:
+        path = " → ".join([*cycle, cycle[0]])
+        problems.append(Problem(code="cycle", node_id=cycle[0],
+                                message=f"the workflow has a cycle: {path}"))
+
+    for node in workflow.nodes:
+        step_type = types.get(node.id)
+        if step_type is None:
+            continue
+        problems.extend(_check_config(node.id, step_type, node.data.config))
+        upstream = graph.ancestors(node.id) if cycle is None else None
+        problems.extend(_check_references(node.id, step_type, node.data.config, node_ids,
+                                          upstream))
+    return problems
+
+
+def _has_template(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
+def _check_config(node_id: str, step_type: StepType, config: dict[str, Any]) -> list[Problem]:
+    try:
+        step_type.config_model.model_validate(config)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            # a template may stand for any type: its value is only known at run time
+            if _has_template(err.get("input")):
+                continue
+            field = ".".join(str(p) for p in err["loc"]) or None
+            problems.append(Problem(code="bad_config", node_id=node_id, field=field,
+                                    message=err["msg"]))
+        return problems
+    return []
+
+
+def _check_references(
+    node_id: str,
+    step_type: StepType,
+    config: dict[str, Any],
+    node_ids: set[str],
+    upstream: frozenset[str] | None,
+) -> list[Problem]:
+    problems = []
+
+    def check_step_ref(field: str, ref: str, what: str) -> None:
+        if ref not in node_ids:
+            problems.append(Problem(code="unknown_reference", node_id=node_id, field=field,
+                                    message=f"{what} refers to step '{ref}', which does "
+                                            "not exist"))
+        elif upstream is not None and ref not in upstream:
+            problems.append(Problem(code="not_upstream", node_id=node_id, field=field,
+                                    message=f"{what} refers to step '{ref}', which is not "
+                                            "upstream of this step"))
+
+    for key, value in config.items():
+        if key in step_type.expression_fields and isinstance(value, str):
+            try:
+                check_syntax(value)
+            except ExpressionError as exc:
+                problems.append(Problem(code="bad_expression", node_id=node_id, field=key,
+                                        message=str(exc)))
+            for ref in iter_step_references(value):
+                check_step_ref(key, ref, "the expression")
+            continue
+        allowed = SCOPE_ROOTS + (_ITEM_ROOTS if key in step_type.item_scope_fields else ())
+        for field, parts, raw in iter_references(value, key):
+            if parts is None:
+                problems.append(Problem(code="bad_template", node_id=node_id, field=field,
+                                        message=raw))
+                continue
+            root = parts[0]
+            if root not in allowed:
+                hint = " (only inside a for_each step spec)" if root in _ITEM_ROOTS else ""
+                problems.append(Problem(
+                    code="bad_template", node_id=node_id, field=field,
+                    message=f"template '{format_path(parts)}' starts with unknown name "
+                            f"'{root}'{hint}; use one of {', '.join(allowed)}"))
+            elif root == "steps":
+                if len(parts) < 2 or not isinstance(parts[1], str):
+                    problems.append(Problem(code="bad_template", node_id=node_id, field=field,
+                                            message=f"template '{format_path(parts)}' must "
+                                                    "name a step: steps.<id>.output"))
+                    continue
+                check_step_ref(field, parts[1], f"template '{format_path(parts)}'")
+                if len(parts) >= 3 and parts[2] not in ("output", "status"):
+                    problems.append(Problem(code="bad_template", node_id=node_id, field=field,
+                                            message=f"template '{format_path(parts)}': use "
+                                                    f"steps.{parts[1]}.output or "
+                                                    f"steps.{parts[1]}.status"))
+    return problems

@@ -1,0 +1,83 @@
+"""Snapshots of runs and step runs as the store returns them and the CLI prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flowdesk.model.status import RunStatus, StepStatus
+
+__all__ = ["AttemptRecord", "RunSnapshot", "StepRunSnapshot", "WorkflowInfo"]
+
+
+class AttemptRecord(BaseModel):
+    attempt: int
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+
+class StepRunSnapshot(BaseModel):
+    step_id: str
+    status: StepStatus = StepStatus.PENDING
+    output: Any = None
+    error: str | None = None
+    attempts: int = 0
+    attempt_log: list[AttemptRecord] = Field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    state: dict[str, Any] = Field(default_factory=dict)
+    branch: str | None = None
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at) * 1000
+
+
+class RunSnapshot(BaseModel):
+    id: str
+    workflow_name: str
+    workflow_version: int | None = None
+    status: RunStatus
+    input: Any = None
+    error: str | None = None
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    idempotency_key: str | None = None
+    parent_run_id: str | None = None
+    parent_step_id: str | None = None
+    attempt: int = 1
+    definition: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, StepRunSnapshot] = Field(default_factory=dict)
+
+    def to_cli_json(self) -> dict[str, Any]:
+        """The ``--json`` shape of DESIGN.md."""
+        return {
+            "id": self.id,
+            "workflow": self.workflow_name,
+            "status": self.status.value,
+            "error": self.error,
+            "steps": {
+                sid: {
+                    "status": s.status.value,
+                    "output": s.output,
+                    "error": s.error,
+                    "attempts": s.attempts,
+                }
+                for sid, s in self.steps.items()
+            },
+        }
+
+
+class WorkflowInfo(BaseModel):
+    """A stored workflow as listed by the library (without its definition)."""
+
+    name: str
+    description: str = ""
+    version: int = 1
+    created_at: float
+    updated_at: float

@@ -1,0 +1,162 @@
+"""The workflow definition: the JSON file format of DESIGN.md as pydantic models.
+
+Every model keeps fields it does not know (``extra="allow"``), so a file written by a newer
+flowdesk or by another tool survives a load and a save. Optional fields that are unset are
+left out when dumping, so files stay as small as the user wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
+
+from flowdesk.model.errors import WorkflowFileError
+
+__all__ = [
+    "Edge",
+    "Node",
+    "NodeData",
+    "Position",
+    "RetryPolicy",
+    "RunSettings",
+    "Workflow",
+    "format_validation_error",
+]
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_optionals(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, field in type(self).model_fields.items():
+                key = field.alias or name
+                if key in data and data[key] is None and field.default is None:
+                    del data[key]
+        return data
+
+
+class Position(_FileModel):
+    x: float = 0.0
+    y: float = 0.0
+
+
+class RetryPolicy(_FileModel):
+    """How often and how patiently a step is retried after a retriable error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(3, ge=1, le=100)
+    backoff: Literal["fixed", "linear", "exponential"] = "exponential"
+    base_seconds: float = Field(1.0, ge=0)
+    max_seconds: float = Field(60.0, ge=0)
+    jitter: float = Field(0.0, ge=0, le=1, description="fraction of each delay drawn at random")
+
+
+class NodeData(_FileModel):
+    label: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout_seconds: float | None = Field(None, gt=0)
+    continue_on_error: bool = False
+
+
+class Node(_FileModel):
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    position: Position = Field(default_factory=Position)
+    data: NodeData = Field(default_factory=NodeData)
+
+    @property
+    def label(self) -> str:
+        return self.data.label or self.id
+
+
+class Edge(_FileModel):
+    id: str = Field(min_length=1)
+    source: str
+    target: str
+    source_handle: str | None = Field(None, alias="sourceHandle")
+    target_handle: str | None = Field(None, alias="targetHandle")
+
+
+class RunSettings(_FileModel):
+    max_concurrency: int = Field(10, ge=1, le=1000)
+    timeout_seconds: float | None = Field(None, gt=0, description="limit for the whole run")
+
+
+class Workflow(_FileModel):
+    name: str = Field(min_length=1)
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    nodes: list[Node] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+    settings: RunSettings = Field(default_factory=RunSettings)
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "workflow") -> Workflow:
+        if not isinstance(data, dict):
+            raise WorkflowFileError(source, f"expected a JSON object, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise WorkflowFileError(source, format_validation_error(exc)) from None
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "workflow") -> Workflow:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise WorkflowFileError(
+                source, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Workflow:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise WorkflowFileError(str(path), "no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WorkflowFileError(str(path), f"cannot read: {exc}") from None
+        return cls.from_json(text, str(path))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line per pydantic error, each with the dotted location, e.g. ``nodes[2].id``."""
+    lines = []
+    for err in exc.errors():
+        loc = prefix
+        for part in err["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        lines.append(f"{loc or 'value'}: {err['msg']}")
+    return "; ".join(lines)

@@ -1,0 +1,128 @@
+"""Opening the database: URL resolution, SQLite pragmas, automatic migrations, and turning
+driver errors (a locked file, a damaged file, a file that is not ours) into ``StoreError``s
+that say which file and what to do."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+
+from flowdesk.model.errors import StoreError
+
+__all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
+           "migrate"]
+
+HEAD_REVISION = "0001"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_db_path() -> Path:
+    """``$FLOWDESK_DB``, else ``flowdesk.db`` in the user's data folder (platformdirs)."""
+    env = os.environ.get("FLOWDESK_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("flowdesk", appauthor=False) / "flowdesk.db"
+
+
+def database_url(target: str | Path | None) -> str:
+    """A path becomes a SQLite URL; a string with ``://`` is used as a SQLAlchemy URL."""
+    if target is None:
+        target = default_db_path()
+    text = str(target)
+    if "://" in text:
+        return text
+    if text == ":memory:":
+        return "sqlite://"
+    path = Path(text).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _describe(url: str) -> str:
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+
+
+@contextlib.contextmanager
+def guard(url: str) -> Iterator[None]:
+    """Translate the driver's errors into StoreErrors that name the database."""
+    try:
+        yield
+    except exc.IntegrityError:
+        raise  # a constraint the caller handles (e.g. an idempotency key used before)
+    except exc.OperationalError as e:
+        text = str(e.orig) if e.orig is not None else str(e)
+        if "locked" in text or "busy" in text:
+            raise StoreError(
+                f"the database {_describe(url)} is locked by another program; "
+                "close it or try again"
+            ) from None
+        if "readonly" in text or "read-only" in text:
+            raise StoreError(f"the database {_describe(url)} is read-only: {text}") from None
+        raise StoreError(f"database error on {_describe(url)}: {text}") from None
+    except exc.DatabaseError as e:
+        text = str(e.orig) if e.orig is not None else str(e)
+        raise StoreError(
+            f"{_describe(url)} is not a flowdesk database or is damaged ({text}); "
+            "move it away or pass another file with --db"
+        ) from None
+
+
+def create_db_engine(url: str) -> sa.Engine:
+    is_sqlite = url.startswith("sqlite")
+    kwargs: dict[str, Any] = {}
+    if is_sqlite:
+        kwargs["connect_args"] = {"timeout": 10, "check_same_thread": False}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = sa.pool.StaticPool
+    engine = sa.create_engine(url, **kwargs)
+    if is_sqlite:
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            # let SQLAlchemy, not pysqlite, decide when transactions begin
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            # writers take the write lock up front, so a read-then-write transaction waits
+            # for busy_timeout instead of failing at once with "database is locked"
+            immediate = conn.get_execution_options().get("flowdesk_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _current_revision(conn: sa.Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the head revision. Costs one query when it already is."""
+    with engine.connect() as conn:
+        if _current_revision(conn) == HEAD_REVISION:
+            return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

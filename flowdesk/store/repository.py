@@ -1,0 +1,390 @@
+"""The repository: every read and write of flowdesk's data goes through ``Store``.
+
+Writes of one engine tick arrive together in ``write`` and are committed in one transaction.
+Runs are claimed atomically (compare-and-set on ``owner``/``lease_until``); a run whose owner
+process is gone (same host, pid no longer alive) can be claimed at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from flowdesk.model.errors import NotFound, StoreError
+from flowdesk.model.events import RunEvent
+from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot, WorkflowInfo
+from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.workflow import Workflow
+from flowdesk.store.database import create_db_engine, database_url, guard, migrate
+from flowdesk.store.tables import run_events, runs, step_runs, workflow_versions, workflows
+
+__all__ = ["Store", "open_store"]
+
+_JSON_STEP_FIELDS = ("output", "attempt_log", "state")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` (``host:pid:tag``) names a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        with guard(url):
+            self.engine = create_db_engine(url)
+            migrate(self.engine)
+        self._writer = self.engine.execution_options(flowdesk_write=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _read(self) -> Any:
+        return self.engine.connect()
+
+    def _write(self) -> Any:
+        return self._writer.begin()
+
+    # -- workflows ---------------------------------------------------------------------------
+    def save_workflow(self, workflow: Workflow, *, new_version: bool = False) -> int:
+        """Insert or update the workflow of that name; return its version number.
+        ``new_version`` records the definition as a new numbered version."""
+        definition = workflow.to_json(indent=None)
+        now = time.time()
+        with guard(self.url), self._write() as conn:
+            row = conn.execute(
+                sa.select(workflows.c.id, workflows.c.version)
+                .where(workflows.c.name == workflow.name)
+            ).first()
+            if row is None:
+                wf_id = conn.execute(
+                    workflows.insert().values(
+                        name=workflow.name, description=workflow.description,
+                        definition=definition, version=1, created_at=now, updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+                version = 1
+                new_version = True
+            else:
+                wf_id, version = row
+                if new_version:
+                    version += 1
+                conn.execute(
+                    workflows.update().where(workflows.c.id == wf_id).values(
+                        description=workflow.description, definition=definition,
+                        version=version, updated_at=now,
+                    )
+                )
+            if new_version:
+                conn.execute(workflow_versions.insert().values(
+                    workflow_id=wf_id, version=version, definition=definition, created_at=now))
+        return int(version)
+
+    def get_workflow(self, name: str) -> tuple[Workflow, int]:
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(
+                sa.select(workflows.c.definition, workflows.c.version)
+                .where(workflows.c.name == name)
+            ).first()
+        if row is None:
+            raise NotFound(f"no workflow named '{name}' in {self.url}")
+        return Workflow.from_json(row.definition, f"stored workflow '{name}'"), int(row.version)
+
+    def get_workflow_version(self, name: str, version: int) -> Workflow:
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(
+                sa.select(workflow_versions.c.definition)
+                .join(workflows, workflows.c.id == workflow_versions.c.workflow_id)
+                .where(workflows.c.name == name, workflow_versions.c.version == version)
+            ).first()
+        if row is None:
+            raise NotFound(f"workflow '{name}' has no version {version}")
+        return Workflow.from_json(row.definition, f"workflow '{name}' v{version}")
+
+    def has_workflow(self, name: str) -> bool:
+        with guard(self.url), self._read() as conn:
+            return conn.execute(
+                sa.select(workflows.c.id).where(workflows.c.name == name)
+            ).first() is not None
+
+    def list_workflows(self) -> list[WorkflowInfo]:
+        with guard(self.url), self._read() as conn:
+            rows = conn.execute(
+                sa.select(workflows.c.name, workflows.c.description, workflows.c.version,
+                          workflows.c.created_at, workflows.c.updated_at)
+                .order_by(workflows.c.name)
+            ).all()
+        return [WorkflowInfo(**row._mapping) for row in rows]
+
+    def delete_workflow(self, name: str) -> None:
+        with guard(self.url), self._write() as conn:
+            result = conn.execute(workflows.delete().where(workflows.c.name == name))
+        if result.rowcount == 0:
+            raise NotFound(f"no workflow named '{name}'")
+
+    def rename_workflow(self, old: str, new: str) -> None:
+        with guard(self.url), self._write() as conn:
+            row = conn.execute(
+                sa.select(workflows.c.id, workflows.c.definition)
+                .where(workflows.c.name == old)
+            ).first()
+            if row is None:
+                raise NotFound(f"no workflow named '{old}'")
+            if conn.execute(sa.select(workflows.c.id).where(workflows.c.name == new)).first():
+                raise StoreError(f"a workflow named '{new}' already exists")
+            data = json.loads(row.definition)
+            data["name"] = new
+            conn.execute(workflows.update().where(workflows.c.id == row.id).values(
+                name=new, definition=_dumps(data), updated_at=time.time()))
+
+    # -- runs --------------------------------------------------------------------------------
+    def create_run(
+        self,
+        workflow: Workflow,
+        input: Any,
+        *,
+        workflow_version: int | None = None,
+        idempotency_key: str | None = None,
+        parent_run_id: str | None = None,
+        parent_step_id: str | None = None,
+    ) -> tuple[RunSnapshot, bool]:
+        run_id = uuid.uuid4().hex
+        now = time.time()
+        try:
+            with guard(self.url), self._write() as conn:
+                conn.execute(runs.insert().values(
+                    id=run_id, workflow_name=workflow.name, workflow_version=workflow_version,
+                    definition=workflow.to_json(indent=None), status=RunStatus.PENDING.value,
+                    input=_dumps(input), created_at=now, idempotency_key=idempotency_key,
+                    parent_run_id=parent_run_id, parent_step_id=parent_step_id,
+                ))
+                if workflow.nodes:
+                    conn.execute(step_runs.insert(), [
+                        {"run_id": run_id, "step_id": node.id,
+                         "status": StepStatus.PENDING.value, "attempts": 0}
+                        for node in workflow.nodes
+                    ])
+        except exc.IntegrityError:
+            if idempotency_key is None:
+                raise
+            existing = self.find_run_by_key(idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+        return self.get_run(run_id), True
+
+    def find_run_by_key(self, key: str) -> RunSnapshot | None:
+        with guard(self.url), self._read() as conn:
+            run_id = conn.execute(
+                sa.select(runs.c.id).where(runs.c.idempotency_key == key)
+            ).scalar()
+        return None if run_id is None else self.get_run(run_id)
+
+    def resolve_run_id(self, prefix: str) -> str:
+        """A full run id from a unique prefix of it (as the CLI prints short ids)."""
+        prefix = prefix.strip().lower()
+        if not prefix:
+            raise NotFound("no run id given")
+        with guard(self.url), self._read() as conn:
+            ids = conn.execute(
+                sa.select(runs.c.id).where(runs.c.id.like(prefix + "%")).limit(2)
+            ).scalars().all()
+        if not ids:
+            raise NotFound(f"no run with id '{prefix}'")
+        if len(ids) > 1:
+            raise NotFound(f"run id '{prefix}' is ambiguous; give more characters")
+        return str(ids[0])
+
+    def get_run(self, run_id: str) -> RunSnapshot:
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise NotFound(f"no run with id '{run_id}'")
+            step_rows = conn.execute(
+                sa.select(step_runs).where(step_runs.c.run_id == run_id)
+            ).all()
+        definition = json.loads(row.definition)
+        order = {n.get("id"): i for i, n in enumerate(definition.get("nodes", []))}
+        steps = {}
+        for s in sorted(step_rows, key=lambda s: order.get(s.step_id, len(order))):
+            steps[s.step_id] = StepRunSnapshot(
+                step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
+                error=s.error, attempts=s.attempts,
+                attempt_log=[AttemptRecord(**a) for a in (_loads(s.attempt_log) or [])],
+                started_at=s.started_at, finished_at=s.finished_at,
+                state=_loads(s.state) or {}, branch=s.branch,
+            )
+        return RunSnapshot(
+            id=row.id, workflow_name=row.workflow_name, workflow_version=row.workflow_version,
+            status=RunStatus(row.status), input=_loads(row.input), error=row.error,
+            created_at=row.created_at, started_at=row.started_at,
+            finished_at=row.finished_at, idempotency_key=row.idempotency_key,
+            parent_run_id=row.parent_run_id, parent_step_id=row.parent_step_id,
+            attempt=row.attempt, definition=definition, steps=steps,
+        )
+
+    def list_runs(
+        self,
+        *,
+        workflow: str | None = None,
+        status: Iterable[str] | None = None,
+        limit: int | None = 50,
+        parent_run_id: str | None = None,
+    ) -> list[RunSnapshot]:
+        """Runs newest first, without step details (``steps`` is empty)."""
+        query = sa.select(
+            runs.c.id, runs.c.workflow_name, runs.c.workflow_version, runs.c.status,
+            runs.c.error, runs.c.created_at, runs.c.started_at, runs.c.finished_at,
+            runs.c.idempotency_key, runs.c.parent_run_id, runs.c.parent_step_id,
+            runs.c.attempt,
+        ).order_by(runs.c.created_at.desc())
+        if workflow is not None:
+            query = query.where(runs.c.workflow_name == workflow)
+        if status is not None:
+            query = query.where(runs.c.status.in_([str(s) for s in status]))
+        if parent_run_id is not None:
+            query = query.where(runs.c.parent_run_id == parent_run_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with guard(self.url), self._read() as conn:
+            rows = conn.execute(query).all()
+        return [RunSnapshot(**{**row._mapping, "status": RunStatus(row.status)}) for row in rows]
+
+    def last_seq(self, run_id: str) -> int:
+        with guard(self.url), self._read() as conn:
+            value = conn.execute(
+                sa.select(sa.func.max(run_events.c.seq)).where(run_events.c.run_id == run_id)
+            ).scalar()
+        return int(value or 0)
+
+    def get_events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+        with guard(self.url), self._read() as conn:
+            rows = conn.execute(
+                sa.select(run_events).where(run_events.c.run_id == run_id,
+                                            run_events.c.seq > after_seq)
+                .order_by(run_events.c.seq)
+            ).all()
+        return [RunEvent(run_id=r.run_id, seq=r.seq, type=r.type, step_id=r.step_id, ts=r.ts,
+                         payload=json.loads(r.payload)) for r in rows]
+
+    def write(
+        self,
+        run_id: str,
+        run_fields: dict[str, Any],
+        step_fields: dict[str, dict[str, Any]],
+        events: list[RunEvent],
+    ) -> None:
+        """Commit one tick of the engine: run changes, step changes and events, together."""
+        with guard(self.url), self._write() as conn:
+            if run_fields:
+                values = {k: (v.value if isinstance(v, RunStatus) else v)
+                          for k, v in run_fields.items()}
+                conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for step_id, fields in step_fields.items():
+                row = {}
+                for key, value in fields.items():
+                    if key in _JSON_STEP_FIELDS:
+                        value = None if value is None else _dumps(value)
+                    elif isinstance(value, StepStatus):
+                        value = value.value
+                    row[key] = value
+                columns = tuple(sorted(row))
+                row["b_run_id"], row["b_step_id"] = run_id, step_id
+                by_columns.setdefault(columns, []).append(row)
+            for columns, rows in by_columns.items():
+                stmt = step_runs.update().where(
+                    step_runs.c.run_id == sa.bindparam("b_run_id"),
+                    step_runs.c.step_id == sa.bindparam("b_step_id"),
+                ).values({c: sa.bindparam(c) for c in columns})
+                conn.execute(stmt, rows)
+            if events:
+                conn.execute(run_events.insert(), [
+                    {"run_id": e.run_id, "seq": e.seq, "type": e.type.value,
+                     "step_id": e.step_id, "ts": e.ts, "payload": _dumps(e.payload)}
+                    for e in events
+                ])
+
+    # -- ownership ---------------------------------------------------------------------------
+    def claim_run(self, run_id: str, owner: str, lease_seconds: float) -> bool:
+        """Atomically take (or renew) ownership of a run. False if a live owner holds it."""
+        now = time.time()
+        with guard(self.url), self._write() as conn:
+            row = conn.execute(
+                sa.select(runs.c.owner, runs.c.lease_until).where(runs.c.id == run_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no run with id '{run_id}'")
+            current, lease_until = row
+            free = (
+                current is None
+                or current == owner
+                or (lease_until or 0) < now
+                or owner_is_dead(current)
+            )
+            if not free:
+                return False
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                owner=owner, lease_until=now + lease_seconds))
+        return True
+
+    def release_run(self, run_id: str, owner: str) -> None:
+        with guard(self.url), self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.owner == owner)
+                         .values(owner=None, lease_until=None))
+
+    def request_cancel(self, run_id: str, reason: str) -> None:
+        with guard(self.url), self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id)
+                         .values(cancel_requested=reason))
+
+    def cancel_requested(self, run_id: str) -> str | None:
+        with guard(self.url), self._read() as conn:
+            value = conn.execute(
+                sa.select(runs.c.cancel_requested).where(runs.c.id == run_id)
+            ).scalar()
+        return None if value is None else str(value)
+
+
+def open_store(target: str | Path | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL;
+    ``None`` means ``$FLOWDESK_DB`` or the default file in the user's data folder."""
+    return Store(database_url(target))
