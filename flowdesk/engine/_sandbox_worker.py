@@ -28,6 +28,11 @@ def _error_text(exc):
 def _child(request, wfd):
     import resource
 
+    # let go of the server's stdin/stdout: only the result pipe leads back
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+
     limit = int(request["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     cpu = int(request["timeout"]) + 2

@@ -14,11 +14,12 @@ from typing import Any
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
+from flowdesk.engine.inputs import check_input
 from flowdesk.engine.persistence import RunStore
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.engine.services import Services
 from flowdesk.engine.validation import check
-from flowdesk.model.errors import FlowdeskError, StepError
+from flowdesk.model.errors import FlowdeskError, InvalidInput, StepError
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
@@ -74,9 +75,13 @@ class Engine:
         """Validate and record a new pending run; return it and whether it was created
         (False: the idempotency key was used before and that run is returned)."""
         check(workflow, self.registry)
+        input = input if input is not None else {}
+        problems = check_input(workflow.input_schema, input)
+        if problems:
+            raise InvalidInput(problems)
         return self.store.create_run(
             workflow,
-            input if input is not None else {},
+            input,
             workflow_version=workflow_version,
             idempotency_key=idempotency_key,
             parent_run_id=parent_run_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ class _Worker:
             sys.executable, "-I", str(WORKER),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, limit=1 << 30,
+            start_new_session=True,  # its own process group: killing it kills its children
         )
         return cls(proc)
 
@@ -46,7 +48,10 @@ class _Worker:
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         await self.proc.wait()
 
 

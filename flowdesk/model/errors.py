@@ -4,6 +4,7 @@
     ├── WorkflowFileError      a file that is not a readable workflow (JSON or shape)
     ├── WorkflowInvalid        a workflow with validation problems (all of them, each located)
     ├── UnknownStepType        a node type no registry knows
+    ├── InvalidInput           a run input that does not fit the workflow's input_schema
     ├── NotFound               an unknown run, workflow or step
     ├── StoreError             the database file is locked, damaged or not ours
     ├── DecisionError          a decision/event that cannot apply (step not waiting, twice...)
@@ -27,6 +28,7 @@ __all__ = [
     "DecisionError",
     "ExpressionError",
     "FlowdeskError",
+    "InvalidInput",
     "NotFound",
     "Problem",
     "StepConfigError",
@@ -84,6 +86,13 @@ class UnknownStepType(FlowdeskError):
     def __init__(self, type_name: str, known: list[str]) -> None:
         super().__init__(f"unknown step type '{type_name}' (known: {', '.join(sorted(known))})")
         self.type_name = type_name
+
+
+class InvalidInput(FlowdeskError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("the run input does not fit the workflow's input_schema:\n"
+                         + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
 
 
 class NotFound(FlowdeskError):

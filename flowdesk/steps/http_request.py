@@ -58,8 +58,7 @@ async def run(config: HttpRequestConfig, ctx: StepContext) -> dict[str, Any]:
     if config.idempotency_header:
         headers[config.idempotency_header] = ctx.idempotency_key
     limit = config.max_response_bytes or ctx.services.settings.http_max_response_bytes
-    params = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list)
-              else str(v) for k, v in config.params.items()}
+    params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.params.items()}
     started = time.perf_counter()
     try:
         request = ctx.services.http.build_request(

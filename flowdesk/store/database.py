@@ -5,7 +5,6 @@ that say which file and what to do."""
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,22 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from flowdesk.model.errors import StoreError
+from flowdesk.paths import default_db_path
 
 __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
            "migrate"]
 
 HEAD_REVISION = "0001"
 _MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def default_db_path() -> Path:
-    """``$FLOWDESK_DB``, else ``flowdesk.db`` in the user's data folder (platformdirs)."""
-    env = os.environ.get("FLOWDESK_DB")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("flowdesk", appauthor=False) / "flowdesk.db"
 
 
 def database_url(target: str | Path | None) -> str:
@@ -76,11 +66,11 @@ def guard(url: str) -> Iterator[None]:
         ) from None
 
 
-def create_db_engine(url: str) -> sa.Engine:
+def create_db_engine(url: str, busy_timeout: float = 10.0) -> sa.Engine:
     is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {}
     if is_sqlite:
-        kwargs["connect_args"] = {"timeout": 10, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": busy_timeout, "check_same_thread": False}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
     engine = sa.create_engine(url, **kwargs)
@@ -94,7 +84,7 @@ def create_db_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")

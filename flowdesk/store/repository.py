@@ -67,10 +67,10 @@ def _is_zombie(pid: int) -> bool:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 10.0) -> None:
         self.url = url
         with guard(url):
-            self.engine = create_db_engine(url)
+            self.engine = create_db_engine(url, busy_timeout)
             migrate(self.engine)
         self._writer = self.engine.execution_options(flowdesk_write=True)
 
@@ -384,7 +384,8 @@ class Store:
         return None if value is None else str(value)
 
 
-def open_store(target: str | Path | None = None) -> Store:
+def open_store(target: str | Path | None = None, *, busy_timeout: float = 10.0) -> Store:
     """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL;
-    ``None`` means ``$FLOWDESK_DB`` or the default file in the user's data folder."""
-    return Store(database_url(target))
+    ``None`` means ``$FLOWDESK_DB`` or the default file in the user's data folder.
+    ``busy_timeout`` is how long a write waits for another program's lock."""
+    return Store(database_url(target), busy_timeout=busy_timeout)

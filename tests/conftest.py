@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from flowdesk.engine import Engine  # noqa: E402
+from flowdesk.store import Store, open_store  # noqa: E402
+from tests.helpers.httpserver import LoopbackServer  # noqa: E402
+from tests.helpers.registry import Journal, small_registry  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user's data folder."""
+    monkeypatch.setenv("FLOWDESK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("FLOWDESK_DB", raising=False)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "flowdesk.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def journal() -> Journal:
+    return Journal()
+
+
+@pytest.fixture
+async def engine(store: Store, journal: Journal) -> AsyncIterator[Engine]:
+    eng = Engine(store, small_registry(journal), poll_interval=0.05)
+    yield eng
+    await eng.aclose()
+
+
+@pytest.fixture
+def http_server() -> Iterator[LoopbackServer]:
+    server = LoopbackServer().start()
+    yield server
+    server.stop()
