@@ -128,6 +128,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = _open_store(args)
     workflow, version = _load_workflow(args.workflow, lambda: store)
     run_input = _parse_json(args.input, "--input")
+    if args.sample_input:
+        if run_input is not None:
+            raise UsageError("give either --input or --sample-input, not both")
+        run_input = (workflow.model_extra or {}).get("sample_input")
+        if run_input is None:
+            raise UsageError(f"workflow '{workflow.name}' has no sample_input")
     engine = _make_engine(store)
     run, created = engine.start(workflow, run_input, workflow_version=version,
                                 idempotency_key=args.idempotency_key)
@@ -299,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "run a workflow file or a stored workflow by name")
     p.add_argument("workflow", metavar="FILE|NAME")
     p.add_argument("--input", metavar="JSON", help="run input as JSON, or @file.json")
+    p.add_argument("--sample-input", action="store_true",
+                   help="use the workflow's sample_input as the run input")
     p.add_argument("--idempotency-key", metavar="KEY",
                    help="return the existing run if this key was used before")
     p.add_argument("--json", action="store_true", help="print the run as JSON on stdout")

@@ -1,0 +1,162 @@
+"""The command line as a user runs it: real subprocesses, real database files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.httpserver import Answer, LoopbackServer
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+def flowdesk(*args: str, db: Path, env: dict[str, str] | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "FLOWDESK_DB": str(db), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "flowdesk", *args], capture_output=True,
+                          text=True, env=full_env, timeout=timeout)
+
+
+def write(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+SIMPLE = {"name": "simple", "nodes": [
+    {"id": "a", "type": "transform", "data": {"config": {"output": {"v": "{{ input.v }}"}}}},
+    {"id": "b", "type": "condition", "data": {"config": {"expression": "steps.a.output.v > 1"}}}],
+    "edges": [{"id": "e", "source": "a", "target": "b"}]}
+
+
+def test_run_completed_json_shape_and_progress(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    result = flowdesk("run", str(write(tmp_path, "w.json", SIMPLE)), "--input", '{"v": 2}',
+                      "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) >= {"id", "status", "error", "steps"}
+    assert out["status"] == "completed"
+    assert out["steps"]["a"] == {"status": "completed", "output": {"v": 2}, "error": None,
+                                 "attempts": 1}
+    assert "a  completed" in result.stderr
+    assert "b  completed" in result.stderr and "→ true" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_failed_exits_1(tmp_path: Path) -> None:
+    wf = {"name": "f", "nodes": [{"id": "x", "type": "transform",
+                                  "data": {"config": {"output": "{{ input.missing }}"}}}]}
+    result = flowdesk("run", str(write(tmp_path, "w.json", wf)), db=tmp_path / "f.db")
+    assert result.returncode == 1
+    assert "template path 'input.missing' not found" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "{dir}/nope.json"], "nope.json: no such file"),
+    (["run", "{dir}/bad.json"], "bad.json: not valid JSON"),
+    (["run", "{dir}/w.json", "--input", "[1,"], "--input is not valid JSON"),
+    (["run", "{dir}/unknown.json"], "unknown step type 'frobnicate'"),
+    (["run", "{dir}/cycle.json"], "cycle: a → b → a"),
+    (["run", "no-such-workflow"], "no workflow named 'no-such-workflow'"),
+    (["show", "deadbeef"], "no run with id 'deadbeef'"),
+    (["validate", "{dir}/cycle.json"], "cycle: a → b → a"),
+    (["export", "ghost"], "no workflow named 'ghost'"),
+    (["run"], "the following arguments are required"),
+    (["frob"], "invalid choice: 'frob'"),
+    (["run", "{dir}/schema.json", "--input", '{"n": "x"}'], "input.n: expected integer"),
+])
+def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, args: list[str],
+                                                message: str) -> None:
+    write(tmp_path, "bad.json", "{not json")
+    write(tmp_path, "w.json", SIMPLE)
+    write(tmp_path, "unknown.json", {"name": "u", "nodes": [{"id": "x", "type": "frobnicate"}]})
+    write(tmp_path, "cycle.json", {"name": "c", "nodes": [
+        {"id": "a", "type": "transform"}, {"id": "b", "type": "transform"}],
+        "edges": [{"id": "1", "source": "a", "target": "b"},
+                  {"id": "2", "source": "b", "target": "a"}]})
+    write(tmp_path, "schema.json", {"name": "s", "input_schema": {
+        "type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}})
+    result = flowdesk(*[a.replace("{dir}", str(tmp_path)) for a in args], db=tmp_path / "f.db")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_damaged_database_exits_2_and_keeps_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"garbage" * 1000)
+    result = flowdesk("runs", db=db)
+    assert result.returncode == 2
+    assert "is not a flowdesk database or is damaged" in result.stderr
+    assert db.read_bytes() == b"garbage" * 1000
+
+
+def test_import_export_runs_show(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    path = write(tmp_path, "w.json", {**SIMPLE, "x-custom": {"kept": True}})
+    result = flowdesk("import", str(path), db=db)
+    assert result.returncode == 0 and "imported 'simple' (version 1)" in result.stdout
+    assert "updated 'simple' (version 2)" in flowdesk("import", str(path), db=db).stdout
+    assert "simple" in flowdesk("workflows", db=db).stdout
+    run = flowdesk("run", "simple", "--input", '{"v": 0}', "--json", db=db)
+    assert run.returncode == 0
+    run_id = json.loads(run.stdout)["id"]
+    listing = flowdesk("runs", "--workflow", "simple", db=db).stdout
+    assert run_id[:8] in listing and "completed" in listing
+    shown = flowdesk("show", run_id[:8], "--events", db=db).stdout
+    assert "status    completed" in shown and "run.completed" in shown and "→" not in shown
+    exported = flowdesk("export", "simple", db=db)
+    data = json.loads(exported.stdout)
+    assert data["x-custom"] == {"kept": True} and data["nodes"][0]["id"] == "a"
+
+
+def test_idempotency_key_on_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    path = str(write(tmp_path, "w.json", SIMPLE))
+    first = flowdesk("run", path, "--input", '{"v": 1}', "--idempotency-key", "k1", "--json",
+                     db=db)
+    second = flowdesk("run", path, "--input", '{"v": 1}', "--idempotency-key", "k1", "--json",
+                      db=db)
+    assert json.loads(first.stdout)["id"] == json.loads(second.stdout)["id"]
+    assert "idempotency key already used" in second.stderr
+    assert second.returncode == 0
+
+
+def test_steps_lists_the_catalog(tmp_path: Path) -> None:
+    out = flowdesk("steps", db=tmp_path / "f.db").stdout
+    for name in ("http_request", "inline_code", "for_each", "condition", "webhook"):
+        assert name in out
+
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])
+def test_every_example_validates_and_runs(tmp_path: Path, path: Path) -> None:
+    data = json.loads(path.read_text())
+    sample = dict(data.get("sample_input") or {})
+    server = LoopbackServer()
+    server.route("/json", Answer(200, {"slideshow": {"title": "Sample"}}))
+    server.route("/status/503", Answer(503, "unavailable"))
+    server.start()
+    try:
+        # outside services are replaced by the loopback server
+        for key, value in list(sample.items()):
+            if isinstance(value, str) and value.startswith("https://httpbin.org"):
+                sample[key] = value.replace("https://httpbin.org", server.url)
+        db = tmp_path / "f.db"
+        assert flowdesk("validate", str(path), db=db).returncode == 0
+        result = flowdesk("run", str(path), "--input", json.dumps(sample), "--json", db=db)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "completed"
+    statuses = {s["status"] for s in out["steps"].values()}
+    assert statuses <= {"completed", "skipped", "failed"}
