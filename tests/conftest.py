@@ -4,15 +4,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from flowdesk.engine import Engine  # noqa: E402
-from flowdesk.store import Store, open_store  # noqa: E402
-from tests.helpers.httpserver import LoopbackServer  # noqa: E402
-from tests.helpers.registry import Journal, small_registry  # noqa: E402
+from flowdesk.engine import Engine
+from flowdesk.store import Store, open_store
+from tests.helpers.httpserver import LoopbackServer
+from tests.helpers.registry import Journal, small_registry
 
 
 @pytest.fixture(autouse=True)

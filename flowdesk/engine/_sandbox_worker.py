@@ -7,6 +7,8 @@ a pipe. The server enforces the wall-clock limit (SIGKILL) and answers one JSON 
 stdout. Each child is used for exactly one step, so no state leaks from one step to the next.
 """
 
+from __future__ import annotations
+
 import io
 import json
 import os
@@ -15,17 +17,18 @@ import signal
 import sys
 import time
 import traceback
+from typing import Any
 
 STDOUT_LIMIT = 1024 * 1024
 
 
-def _error_text(exc):
+def _error_text(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<code>"]
     where = f" (line {frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _child(request, wfd):
+def _child(request: dict[str, Any], wfd: int) -> None:
     import resource
 
     # let go of the server's stdin/stdout: only the result pipe leads back
@@ -43,7 +46,7 @@ def _child(request, wfd):
     namespace.update(request.get("scope") or {})
     try:
         try:
-            exec(compile(request["code"], "<code>", "exec"), namespace)  # noqa: S102
+            exec(compile(request["code"], "<code>", "exec"), namespace)
         except SystemExit:
             pass
         stdout = buffer.getvalue()[:STDOUT_LIMIT]
@@ -69,7 +72,7 @@ def _child(request, wfd):
     os._exit(0)
 
 
-def _describe_status(status):
+def _describe_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
@@ -79,7 +82,7 @@ def _describe_status(status):
     return f"it exited with code {os.WEXITSTATUS(status)}"
 
 
-def _serve_one(request):
+def _serve_one(request: dict[str, Any]) -> str:
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -117,7 +120,7 @@ def _serve_one(request):
     return b"".join(chunks).decode()
 
 
-def main():
+def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when we stop
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:

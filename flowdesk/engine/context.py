@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["StepContext", "StepWaiting"]
 
 
-class StepWaiting(Exception):  # noqa: N818 - a signal, not an error
+class StepWaiting(Exception):
     """Raised by a handler to put the step in ``waiting`` until a decision or event arrives."""
 
     def __init__(self, info: dict[str, Any]) -> None:

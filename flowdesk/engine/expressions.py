@@ -117,7 +117,9 @@ def evaluate(expression: str, scope: Mapping[str, Any]) -> Any:
     except (KeyError, IndexError) as exc:
         raise ExpressionError(f"expression {expression!r}: missing {exc}") from None
     except Exception as exc:  # arithmetic and type errors of the user's expression
-        raise ExpressionError(f"expression {expression!r} failed: {type(exc).__name__}: {exc}") from None
+        raise ExpressionError(
+            f"expression {expression!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def iter_step_references(expression: str) -> Iterator[str]:

@@ -55,5 +55,7 @@ class WorkflowGraph:
 
     def would_create_cycle(self, source: str, target: str) -> bool:
         return source == target or (
-            target in self.graph and source in self.graph and nx.has_path(self.graph, target, source)
+            target in self.graph
+            and source in self.graph
+            and nx.has_path(self.graph, target, source)
         )

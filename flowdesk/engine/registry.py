@@ -91,6 +91,8 @@ class StepRegistry:
             raise UnknownStepType(name, self.names())
         module_name, _, attr = target.partition(":")
         step_type = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(step_type, StepType):
+            raise TypeError(f"{target} is not a StepType")
         self.register(step_type)
         return step_type
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from flowdesk.engine.registry import StepRegistry
     from flowdesk.engine.sandbox import SandboxPool
 
-__all__ = ["ChildRunner", "Services", "ServiceSettings"]
+__all__ = ["ChildRunner", "ServiceSettings", "Services"]
 
 # (workflow name, input, parent run id, parent step id, idempotency key) -> child output
 ChildRunner = Callable[[str, Any, str, str, str], Awaitable[Any]]

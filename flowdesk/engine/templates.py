@@ -155,7 +155,9 @@ def render(value: Any, scope: Mapping[str, Any]) -> Any:
     return value
 
 
-def iter_references(value: Any, where: str = "") -> Iterator[tuple[str, list[PathPart] | None, str]]:
+def iter_references(
+    value: Any, where: str = ""
+) -> Iterator[tuple[str, list[PathPart] | None, str]]:
     """Yield ``(field, parts, raw)`` for each template in ``value``; ``parts`` is None when the
     template is malformed (``raw`` then holds the error message)."""
     if isinstance(value, str):

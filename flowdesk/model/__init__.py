@@ -21,7 +21,15 @@ from flowdesk.model.errors import (
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.workflow import Edge, Node, NodeData, Position, RetryPolicy, RunSettings, Workflow
+from flowdesk.model.workflow import (
+    Edge,
+    Node,
+    NodeData,
+    Position,
+    RetryPolicy,
+    RunSettings,
+    Workflow,
+)
 
 __all__ = [
     "AttemptRecord",

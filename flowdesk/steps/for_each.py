@@ -89,12 +89,12 @@ async def run(config: ForEachConfig, ctx: StepContext) -> dict[str, Any]:
         if tasks and config.fail_fast:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for index, task in enumerate(tasks):
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    if isinstance(exc, StepError):
-                        raise StepError(f"item {index} failed: {exc}",
-                                        retriable=exc.retriable) from None
-                    raise exc  # type: ignore[misc]
+                error = task.exception() if task.done() and not task.cancelled() else None
+                if isinstance(error, StepError):
+                    raise StepError(f"item {index} failed: {error}",
+                                    retriable=error.retriable) from None
+                if error is not None:
+                    raise error
         for index, task in enumerate(tasks):
             try:
                 results[index] = await task

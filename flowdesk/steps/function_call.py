@@ -45,7 +45,9 @@ async def run(config: FunctionCallConfig, ctx: StepContext) -> Any:
     except StepError:
         raise
     except Exception as exc:
-        raise StepError(f"function '{config.function}' raised {type(exc).__name__}: {exc}") from None
+        raise StepError(
+            f"function '{config.function}' raised {type(exc).__name__}: {exc}"
+        ) from None
 
 
 STEP = StepType(

@@ -11,7 +11,7 @@ from flowdesk.model import EventType, RunStatus, StepStatus, Workflow, WorkflowI
 from tests.helpers.registry import Journal, wf
 
 
-def W(*args, **kw) -> Workflow:  # noqa: N802
+def W(*args, **kw) -> Workflow:
     return Workflow.model_validate(wf(*args, **kw))
 
 

@@ -8,7 +8,7 @@ from tests.helpers.httpserver import Answer, LoopbackServer
 from tests.helpers.registry import wf
 
 
-def W(*a, **k) -> Workflow:  # noqa: N802
+def W(*a, **k) -> Workflow:
     return Workflow.model_validate(wf(*a, **k))
 
 

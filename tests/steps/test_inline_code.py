@@ -10,7 +10,7 @@ from flowdesk.model import RunStatus, Workflow
 from tests.helpers.registry import wf
 
 
-def W(*a, **k) -> Workflow:  # noqa: N802
+def W(*a, **k) -> Workflow:
     return Workflow.model_validate(wf(*a, **k))
 
 

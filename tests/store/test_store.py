@@ -103,7 +103,7 @@ def test_a_locked_database_is_a_clear_error(tmp_path: Path) -> None:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         store = open_store(path, busy_timeout=0.2)
-        with pytest.raises(StoreError, match="locked.db is locked by another program"):
+        with pytest.raises(StoreError, match=r"locked\.db is locked by another program"):
             store.save_workflow(Workflow(name="w"))
         store.close()
     finally:
