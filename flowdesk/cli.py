@@ -112,15 +112,31 @@ def _emit_result(run: RunSnapshot, args: argparse.Namespace) -> int:
 
 
 async def _carry_on(engine: Engine, run_id: str, args: argparse.Namespace) -> int:
+    """Execute the run in this process; if another live process executes it, follow it."""
     from flowdesk._clifmt import ProgressPrinter
+    from flowdesk.engine import RunClaimed
 
     if not getattr(args, "quiet", False):
         engine.bus.subscribe(ProgressPrinter(run_id))
+    after = engine.store.last_seq(run_id)
     try:
-        run = await engine.execute(run_id)
+        try:
+            run = await engine.execute(run_id)
+        except RunClaimed:
+            print(f"flowdesk: run {run_id[:8]} is executed by another process; following it",
+                  file=sys.stderr)
+            run = await engine.follow(run_id, after_seq=after)
     finally:
         await engine.aclose()
     return _emit_result(run, args)
+
+
+def _worst(runs: list[RunSnapshot]) -> int:
+    codes = {exit_code(r) for r in runs}
+    for code in (EXIT_FAILED, EXIT_PAUSED):
+        if code in codes:
+            return code
+    return EXIT_OK
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -263,11 +279,174 @@ def cmd_steps(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     store = _open_store(args)
     run_id = store.resolve_run_id(args.run_id)
-    run = store.get_run(run_id)
-    if run.status.is_terminal:
-        raise UsageError(f"run {run_id[:8]} is already {run.status.value}")
-    store.request_cancel(run_id, args.reason or "cancelled from the command line")
-    print(f"cancellation of run {run_id[:8]} requested", file=sys.stderr)
+    engine = _make_engine(store)
+
+    async def go() -> RunSnapshot:
+        try:
+            return await engine.cancel(run_id, args.reason or "cancelled from the command line")
+        finally:
+            await engine.aclose()
+
+    return _emit_result(asyncio.run(go()), args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from flowdesk._clifmt import ProgressPrinter
+
+    store = _open_store(args)
+    engine = _make_engine(store)
+    if args.run_id:
+        return asyncio.run(_carry_on(engine, store.resolve_run_id(args.run_id), args))
+    if not args.quiet:
+        engine.bus.subscribe(ProgressPrinter())
+
+    async def go() -> list[RunSnapshot]:
+        try:
+            return await engine.resume_all()
+        finally:
+            await engine.aclose()
+
+    runs = asyncio.run(go())
+    if not runs:
+        print("nothing to resume", file=sys.stderr)
+        return EXIT_OK
+    for run in runs:
+        _emit_result(run, argparse.Namespace(json=False))
+    if args.json:
+        print(json.dumps([r.to_cli_json() for r in runs], indent=2, default=str))
+    return _worst(runs)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from flowdesk._clifmt import ProgressPrinter
+
+    store = _open_store(args)
+    run_id = store.resolve_run_id(args.run_id)
+    engine = _make_engine(store)
+    if not args.quiet:
+        engine.bus.subscribe(ProgressPrinter(run_id))
+
+    async def go() -> RunSnapshot:
+        try:
+            return await engine.retry(run_id, from_step=args.from_step)
+        finally:
+            await engine.aclose()
+
+    return _emit_result(asyncio.run(go()), args)
+
+
+def _decide(args: argparse.Namespace, approved: bool) -> int:
+    store = _open_store(args)
+    run_id = store.resolve_run_id(args.run_id)
+    data = _parse_json(args.data, "--data")
+    engine = _make_engine(store)
+    engine.decide(run_id, args.step_id, approved=approved, comment=args.comment or "",
+                  data=data)
+    print(f"{'approved' if approved else 'rejected'} step '{args.step_id}' of run "
+          f"{run_id[:8]}", file=sys.stderr)
+    return asyncio.run(_carry_on(engine, run_id, args))
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    return _decide(args, True)
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    return _decide(args, False)
+
+
+def cmd_send_event(args: argparse.Namespace) -> int:
+    from flowdesk._clifmt import ProgressPrinter
+
+    store = _open_store(args)
+    data = _parse_json(args.data, "--data")
+    engine = _make_engine(store)
+    run_ids = engine.send_event(args.name, args.key, data)
+    if not run_ids:
+        keep = float(store.get_setting("events.keep_seconds", 7 * 24 * 3600))
+        print(f"no run is waiting for '{args.name}'"
+              f"{f' with key {args.key!r}' if args.key else ''}; the event is kept for "
+              f"{keep / 3600:g} h for the first step that waits for it", file=sys.stderr)
+        asyncio.run(engine.aclose())
+        return EXIT_OK
+    if len(run_ids) == 1:
+        return asyncio.run(_carry_on(engine, run_ids[0], args))
+    if not args.quiet:
+        engine.bus.subscribe(ProgressPrinter())
+
+    async def go() -> list[RunSnapshot]:
+        try:
+            out = []
+            for run_id in run_ids:
+                from flowdesk.engine import RunClaimed
+
+                try:
+                    out.append(await engine.execute(run_id))
+                except RunClaimed:
+                    out.append(await engine.follow(run_id))
+            return out
+        finally:
+            await engine.aclose()
+
+    runs = asyncio.run(go())
+    for run in runs:
+        _emit_result(run, argparse.Namespace(json=False))
+    return _worst(runs)
+
+
+def cmd_approvals(args: argparse.Namespace) -> int:
+    from flowdesk._clifmt import fmt_time, print_table
+
+    store = _open_store(args)
+    waiting = store.waiting_steps(kind=None if args.all else "approval")
+    if args.json:
+        print(json.dumps([{k: v for k, v in w.items() if k != "state"} for w in waiting],
+                         indent=2, default=str))
+        return EXIT_OK
+    if not waiting:
+        print("nothing is waiting", file=sys.stderr)
+        return EXIT_OK
+    rows = []
+    for w in waiting:
+        what = w.get("title") or (f"event {w.get('event_name')}"
+                                  + (f" [{w['correlation_key']}]" if w.get("correlation_key")
+                                     else ""))
+        rows.append([w["run_id"][:8], w["workflow"], w["step_id"], str(what)[:50],
+                     fmt_time(w.get("since")),
+                     fmt_time(w.get("timeout_at")) if w.get("timeout_at") else "-"])
+    print_table(rows, ["RUN", "WORKFLOW", "STEP", "WAITING FOR", "SINCE", "TIMES OUT"])
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    import time as _time
+
+    store = _open_store(args)
+    days = args.keep_days if args.keep_days is not None else float(
+        store.get_setting("runs.keep_days", 30))
+    removed = store.prune_runs(_time.time() - days * 86400)
+    print(f"removed {removed} run(s) that ended more than {days:g} day(s) ago",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.key is None:
+        values = {"runs.keep_days": 30, "events.keep_seconds": 7 * 24 * 3600,
+                  **store.all_settings()}
+        for key, value in sorted(values.items()):
+            print(f"{key} = {json.dumps(value)}")
+        return EXIT_OK
+    if args.value is None:
+        print(json.dumps(store.get_setting(args.key)))
+        return EXIT_OK
+    try:
+        value = json.loads(args.value)
+    except json.JSONDecodeError:
+        value = args.value
+    store.set_setting(args.key, value)
+    print(f"{args.key} = {json.dumps(value)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -338,9 +517,50 @@ def build_parser() -> argparse.ArgumentParser:
     add("workflows", cmd_workflows, "list stored workflows")
     add("steps", cmd_steps, "list the step types")
 
+    def carry_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print the run as JSON on stdout")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
     p = add("cancel", cmd_cancel, "cancel a running or paused run")
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--reason")
+    carry_flags(p)
+
+    p = add("resume", cmd_resume, "carry on interrupted runs (all of them with no RUN_ID)")
+    p.add_argument("run_id", metavar="RUN_ID", nargs="?")
+    carry_flags(p)
+
+    p = add("retry", cmd_retry, "run a failed run's failed and never-run steps again")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--from", dest="from_step", metavar="STEP",
+                   help="re-run this step and everything downstream of it instead")
+    carry_flags(p)
+
+    for name, func, verb in (("approve", cmd_approve, "approve"),
+                             ("reject", cmd_reject, "reject")):
+        p = add(name, func, f"{verb} a waiting approval step and carry the run on")
+        p.add_argument("run_id", metavar="RUN_ID")
+        p.add_argument("step_id", metavar="STEP_ID")
+        p.add_argument("--comment", metavar="TEXT")
+        p.add_argument("--data", metavar="JSON", help="JSON data for the step's output")
+        carry_flags(p)
+
+    p = add("send-event", cmd_send_event, "send an event to the steps waiting for it")
+    p.add_argument("name")
+    p.add_argument("--key", help="the correlation key")
+    p.add_argument("--data", metavar="JSON")
+    carry_flags(p)
+
+    p = add("approvals", cmd_approvals, "list the approvals waiting for a decision")
+    p.add_argument("--all", action="store_true", help="also list steps waiting for events")
+    p.add_argument("--json", action="store_true")
+
+    p = add("prune", cmd_prune, "delete old finished runs and compact the database")
+    p.add_argument("--keep-days", type=float, help="default: the runs.keep_days setting (30)")
+
+    p = add("config", cmd_config, "show or change settings kept in the database")
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
     return parser
 
 

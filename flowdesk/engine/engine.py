@@ -7,21 +7,25 @@ and claims a run before executing it so that two processes never execute the sam
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.inputs import check_input
 from flowdesk.engine.persistence import RunStore
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.engine.services import Services
 from flowdesk.engine.validation import check
-from flowdesk.model.errors import FlowdeskError, InvalidInput, StepError
+from flowdesk.model.errors import FlowdeskError, InvalidInput, NotFound, StepError
 from flowdesk.model.run import RunSnapshot
-from flowdesk.model.status import RunStatus
+from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Workflow
 
 __all__ = ["Engine", "RunClaimed", "process_owner_id"]
@@ -56,6 +60,8 @@ class Engine:
         self.services = services or Services()
         self.services.run_child = self._run_child
         self.services.registry = registry
+        self.services.store = store
+        self._active: dict[str, RunExecutor] = {}
         self.bus = EventBus()
         self.max_concurrency = max_concurrency
         self.poll_interval = poll_interval
@@ -94,12 +100,135 @@ class Engine:
         if run.status.is_terminal:
             return run
         if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
-            raise RunClaimed(f"run {run_id} is being executed by another process")
+            raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:
-            await RunExecutor(self, run).execute()
+            await self._drive(RunExecutor(self, self.store.get_run(run_id)))
         finally:
             self.store.release_run(run_id, self.owner)
         return self.store.get_run(run_id)
+
+    async def _drive(self, executor: RunExecutor) -> None:
+        self._active[executor.run_id] = executor
+        try:
+            await executor.execute()
+        finally:
+            self._active.pop(executor.run_id, None)
+
+    def is_active(self, run_id: str) -> bool:
+        """True while this engine is executing the run."""
+        return run_id in self._active
+
+    # -- the human in the loop ---------------------------------------------------------------
+    def decide(self, run_id: str, step_id: str, *, approved: bool, comment: str = "",
+               data: Any = None, decided_by: str | None = None) -> None:
+        """Record an approval decision (DecisionError if the step is not waiting for one,
+        or was decided already). The run goes on when it is next executed; if this engine
+        is executing it now, at once."""
+        self.store.record_decision(run_id, step_id, {
+            "approved": approved, "comment": comment, "data": data,
+            "decided_at": time.time(), "decided_by": decided_by or getpass.getuser(),
+        })
+        self._wake(run_id)
+
+    def send_event(self, name: str, key: str | None = None, data: Any = None) -> list[str]:
+        """Deliver an event; returns the ids of the runs it woke (empty: it was kept)."""
+        delivered = self.store.deliver_event(name, key, data)
+        run_ids = list(dict.fromkeys(run_id for run_id, _ in delivered))
+        for run_id in run_ids:
+            self._wake(run_id)
+        return run_ids
+
+    def _wake(self, run_id: str) -> None:
+        executor = self._active.get(run_id)
+        if executor is not None:
+            executor.wake()
+
+    # -- durability --------------------------------------------------------------------------
+    async def resume_all(self) -> list[RunSnapshot]:
+        """Carry on every run that needs a process: interrupted ones, and paused ones whose
+        decision, event or timeout has come. Runs another live process owns are left alone."""
+        results = []
+        for run_id in self.store.resumable_runs():
+            try:
+                results.append(await self.execute(run_id))
+            except RunClaimed:
+                continue
+        return results
+
+    async def retry(self, run_id: str, from_step: str | None = None) -> RunSnapshot:
+        """Run a finished run again as a new attempt: its failed, cancelled and never-run
+        steps (and what depends on them), or ``from_step`` and everything downstream of it.
+        Completed outputs upstream are reused."""
+        run = self.store.get_run(run_id)
+        if not run.status.is_terminal:
+            raise FlowdeskError(f"run {run_id[:8]} is {run.status.value}; only a completed, "
+                                "failed or cancelled run can be retried")
+        workflow = Workflow.model_validate(run.definition)
+        graph = WorkflowGraph(workflow)
+        if from_step is not None:
+            if from_step not in run.steps:
+                raise NotFound(f"run {run_id[:8]} has no step '{from_step}'")
+            roots = {from_step}
+            reason = f"re-run from step '{from_step}'"
+        else:
+            if run.status is RunStatus.COMPLETED:
+                raise FlowdeskError(f"run {run_id[:8]} completed; use --from STEP to run "
+                                    "part of it again")
+            roots = {sid for sid, s in run.steps.items()
+                     if s.status in (StepStatus.FAILED, StepStatus.CANCELLED,
+                                     StepStatus.PENDING)}
+            reason = "retry of failed steps"
+        reset = set(roots)
+        for root in roots:
+            reset |= graph.descendants(root)
+        order = [n.id for n in workflow.nodes if n.id in reset]
+        if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
+            raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
+        try:
+            executor = RunExecutor(self, run)
+            executor.reset_for_retry(order, reason)
+            await self._drive(executor)
+        finally:
+            self.store.release_run(run_id, self.owner)
+        return self.store.get_run(run_id)
+
+    async def cancel(self, run_id: str, reason: str = "cancelled") -> RunSnapshot:
+        """Cancel a run: directly when no live process executes it, else by asking its
+        owner (which notices within ``poll_interval``) and waiting for it to stop."""
+        run = self.store.get_run(run_id)
+        if run.status.is_terminal:
+            raise FlowdeskError(f"run {run_id[:8]} is already {run.status.value}")
+        executor = self._active.get(run_id)
+        if executor is None and self.store.claim_run(run_id, self.owner, self.lease_seconds):
+            try:
+                await RunExecutor(self, self.store.get_run(run_id)).cancel_now(reason)
+            finally:
+                self.store.release_run(run_id, self.owner)
+            return self.store.get_run(run_id)
+        self.store.request_cancel(run_id, reason)
+        self._wake(run_id)
+        return await self.follow(run_id)
+
+    async def follow(self, run_id: str, after_seq: int = 0,
+                     interval: float = 0.2) -> RunSnapshot:
+        """Publish the events another process records for a run, until it stops (ends or
+        pauses and is released); then return it."""
+        seq = after_seq
+        while True:
+            for event in self.store.get_events(run_id, after_seq=seq):
+                seq = event.seq
+                self.bus.publish(event)
+            run = self.store.get_run(run_id)
+            owner_busy = self.store.is_owned(run_id)
+            if not owner_busy and run.status is not RunStatus.RUNNING and \
+                    run.status is not RunStatus.PENDING:
+                for event in self.store.get_events(run_id, after_seq=seq):
+                    self.bus.publish(event)
+                return run
+            if not owner_busy:
+                # nobody owns it any more and it is not finished: carry it on ourselves
+                return await self.execute(run_id)
+            await asyncio.sleep(interval)
 
     async def run(self, workflow: Workflow, input: Any = None, **kwargs: Any) -> RunSnapshot:
         run, created = self.start(workflow, input, **kwargs)

@@ -113,6 +113,11 @@ class RunExecutor:
         self.remaining: dict[str, int] = {}
         self.fatal: str | None = None
         self.status = run.status
+        self._wake = asyncio.Event()
+        self._new_event_waits: list[str] = []
+        self._last_poll = time.monotonic()
+        self._last_renew = time.monotonic()
+        self._retry_info: dict[str, Any] | None = None
 
     # -- buffering ---------------------------------------------------------------------------
     def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
@@ -282,7 +287,9 @@ class RunExecutor:
         elif isinstance(error, StepWaiting):
             self._set_step(node_id, status=StepStatus.WAITING, state={**state.state,
                            "wait": error.info}, attempt_log=log)
-            self._emit(EventType.STEP_WAITING, node_id, **error.info)
+            self._emit(EventType.STEP_WAITING, node_id, **truncate_for_event(error.info))
+            if error.info.get("kind") == "event":
+                self._new_event_waits.append(node_id)
         else:
             message = str(error) if isinstance(error, StepError) else repr(error)
             if self.nodes[node_id].data.continue_on_error:
@@ -312,6 +319,8 @@ class RunExecutor:
     # -- the run -----------------------------------------------------------------------------
     def _begin(self) -> None:
         now = time.time()
+        if self._retry_info is not None:
+            return  # reset_for_retry already recorded the new attempt
         if self.status is RunStatus.PENDING:
             self._set_run(status=RunStatus.RUNNING, started_at=now, error=None)
             self._emit(EventType.RUN_STARTED, None, input=truncate_for_event(self.run.input),
@@ -320,10 +329,89 @@ class RunExecutor:
         interrupted = [sid for sid, s in self.steps.items() if s.status is StepStatus.RUNNING]
         for sid in interrupted:
             self._set_step(sid, status=StepStatus.PENDING)
+        resolved = [sid for sid in self.steps if self._resolve_wait(sid, now)]
         if self.status is not RunStatus.RUNNING:
             self._set_run(status=RunStatus.RUNNING, finished_at=None, error=None)
         self._emit(EventType.RUN_RESUMED, None, interrupted_steps=interrupted,
-                   previous_status=self.run.status.value)
+                   resolved_steps=resolved, previous_status=self.run.status.value)
+
+    def _resolve_wait(self, step_id: str, now: float) -> bool:
+        """A waiting step with a decision, an event or an expired timeout runs again (its
+        handler reads the outcome from its state). True if it was set to run."""
+        state = self.steps[step_id]
+        if state.status is not StepStatus.WAITING:
+            return False
+        wait = state.state.get("wait") or {}
+        resolved = "decision" in state.state or "event" in state.state
+        if not resolved and wait.get("timeout_at") is not None and wait["timeout_at"] <= now:
+            self._set_step(step_id, state={**state.state, "timed_out": True})
+            resolved = True
+        if not resolved:
+            return False
+        log = list(state.attempt_log)
+        if log and not log[-1].get("error"):
+            log.pop()  # the attempt that started waiting and this one are the same attempt
+        self._set_step(step_id, status=StepStatus.PENDING, attempts=max(state.attempts - 1, 0),
+                       attempt_log=log)
+        return True
+
+    def reset_for_retry(self, step_ids: list[str], reason: str) -> None:
+        """Make ``step_ids`` run again as a new attempt of this (finished) run."""
+        attempt = self.run.attempt + 1
+        for sid in step_ids:
+            self._set_step(sid, status=StepStatus.PENDING, output=None, error=None,
+                           attempts=0, started_at=None, finished_at=None, state={},
+                           branch=None)
+        self._set_run(status=RunStatus.RUNNING, finished_at=None, error=None, attempt=attempt,
+                      cancel_requested=None)
+        self._emit(EventType.RUN_RETRIED, None, attempt=attempt, steps=step_ids, reason=reason)
+        self._retry_info = {"attempt": attempt, "steps": step_ids}
+
+    async def cancel_now(self, reason: str) -> RunStatus:
+        """Cancel a run that no live process is executing (paused, pending, or orphaned)."""
+        now = time.time()
+        for sid, state in self.steps.items():
+            if state.status in (StepStatus.RUNNING, StepStatus.WAITING):
+                self._set_step(sid, status=StepStatus.CANCELLED, finished_at=now, error=reason)
+                self._emit(EventType.STEP_CANCELLED, sid, reason=reason)
+        return self._finish(RunStatus.CANCELLED, reason)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _poll(self) -> str | None:
+        """Look at what other processes changed: a cancel request, decisions and events for
+        waiting steps, expired waits. Renews our lease. Returns a cancel reason, if any."""
+        now_m = time.monotonic()
+        self._last_poll = now_m
+        if now_m - self._last_renew > self.engine.lease_seconds / 3:
+            self._last_renew = now_m
+            self.store.claim_run(self.run_id, self.engine.owner, self.engine.lease_seconds)
+        reason = self.store.cancel_requested(self.run_id)
+        if reason is not None:
+            return reason
+        waiting = [sid for sid, s in self.steps.items() if s.status is StepStatus.WAITING]
+        if waiting:
+            fresh = {w["step_id"]: w["state"] for w in self.store.waiting_steps(self.run_id)}
+            now = time.time()
+            for sid in waiting:
+                if sid in fresh:
+                    self.steps[sid].state = fresh[sid]
+                if self._resolve_wait(sid, now):
+                    self.ready.append(sid)
+        return None
+
+    def _recheck_event_waits(self) -> None:
+        """An event may have been kept just before its waiter was recorded as waiting."""
+        waits, self._new_event_waits = self._new_event_waits, []
+        for sid in waits:
+            wait = self.steps[sid].state.get("wait") or {}
+            event = self.store.consume_external_event(
+                wait.get("event_name", ""), wait.get("correlation_key"), self.run_id, sid)
+            if event is not None:
+                self._set_step(sid, state={**self.steps[sid].state, "event": event})
+                if self._resolve_wait(sid, time.time()):
+                    self.ready.append(sid)
 
     def _deadline(self) -> float | None:
         limit = self.workflow.settings.timeout_seconds
@@ -336,17 +424,25 @@ class RunExecutor:
         self._init_graph_state()
         deadline = self._deadline()
         poll = self.engine.poll_interval
+        waker: asyncio.Future[Any] | None = None
         try:
             while True:
                 self._start_ready()
                 self.flush()
+                if self._new_event_waits:
+                    self._recheck_event_waits()
+                    if self.ready:
+                        continue
                 if not self.running or self.fatal is not None:
                     break
                 timeout = poll
                 if deadline is not None:
                     timeout = min(timeout, max(deadline - time.time(), 0))
+                if waker is None or waker.done():
+                    self._wake.clear()
+                    waker = asyncio.ensure_future(self._wake.wait())
                 done, _ = await asyncio.wait(
-                    set(self.running.values()), timeout=timeout,
+                    {*self.running.values(), waker}, timeout=timeout,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 for node_id, task in list(self.running.items()):
@@ -354,8 +450,10 @@ class RunExecutor:
                         self._collect(node_id, task)
                 if self.fatal is None and deadline is not None and time.time() >= deadline:
                     self.fatal = f"run timed out after {self.workflow.settings.timeout_seconds:g} s"
-                if self.fatal is None and not done:
-                    reason = self.store.cancel_requested(self.run_id)
+                if self.fatal is None and (
+                    waker in done or time.monotonic() - self._last_poll >= poll
+                ):
+                    reason = self._poll()
                     if reason is not None:
                         await self._cancel_running(reason)
                         return self._finish(RunStatus.CANCELLED, reason)
@@ -366,6 +464,9 @@ class RunExecutor:
             await self._cancel_running("run cancelled")
             self._finish(RunStatus.CANCELLED, "run cancelled")
             raise
+        finally:
+            if waker is not None and not waker.done():
+                waker.cancel()
         if any(s.status is StepStatus.WAITING for s in self.steps.values()):
             return self._finish(RunStatus.PAUSED, None)
         return self._finish(RunStatus.COMPLETED, None)
@@ -375,7 +476,7 @@ class RunExecutor:
         duration_ms = round((now - (self.run.started_at or now)) * 1000, 3)
         if status is RunStatus.PAUSED:
             waiting = [sid for sid, s in self.steps.items() if s.status is StepStatus.WAITING]
-            self._set_run(status=status)
+            self._set_run(status=status, cancel_requested=None)
             self._emit(EventType.RUN_PAUSED, None, waiting_steps=waiting)
         else:
             self._set_run(status=status, error=error, finished_at=now)

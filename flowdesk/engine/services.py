@@ -15,6 +15,7 @@ from flowdesk.engine.functions import FunctionRegistry
 if TYPE_CHECKING:
     import httpx
 
+    from flowdesk.engine.persistence import RunStore
     from flowdesk.engine.registry import StepRegistry
     from flowdesk.engine.sandbox import SandboxPool
 
@@ -45,6 +46,7 @@ class Services:
         self._sandbox: SandboxPool | None = None
         self.run_child: ChildRunner | None = None
         self.registry: StepRegistry | None = None  # set by the engine that owns these services
+        self.store: RunStore | None = None  # likewise
         self.secrets: dict[str, str] = {}
 
     @property

@@ -19,6 +19,8 @@ BUILTIN_STEPS: dict[str, str] = {
     "http_request": "flowdesk.steps.http_request:STEP",
     "function_call": "flowdesk.steps.function_call:STEP",
     "for_each": "flowdesk.steps.for_each:STEP",
+    "wait_for_approval": "flowdesk.steps.wait_for_approval:STEP",
+    "wait_for_event": "flowdesk.steps.wait_for_event:STEP",
 }
 
 

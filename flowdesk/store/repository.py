@@ -24,6 +24,7 @@ from flowdesk.model.events import RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Workflow
+from flowdesk.store.control import ControlMixin
 from flowdesk.store.database import create_db_engine, database_url, guard, migrate
 from flowdesk.store.tables import run_events, runs, step_runs, workflow_versions, workflows
 
@@ -66,7 +67,7 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
-class Store:
+class Store(ControlMixin):
     def __init__(self, url: str, *, busy_timeout: float = 10.0) -> None:
         self.url = url
         with guard(url):
@@ -365,6 +366,16 @@ class Store:
             conn.execute(runs.update().where(runs.c.id == run_id).values(
                 owner=owner, lease_until=now + lease_seconds))
         return True
+
+    def is_owned(self, run_id: str) -> bool:
+        """True when a live process holds the run (its lease is valid and it is not dead)."""
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(
+                sa.select(runs.c.owner, runs.c.lease_until).where(runs.c.id == run_id)
+            ).first()
+        if row is None or row.owner is None:
+            return False
+        return (row.lease_until or 0) >= time.time() and not owner_is_dead(row.owner)
 
     def release_run(self, run_id: str, owner: str) -> None:
         with guard(self.url), self._write() as conn:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "settings",
     "external_events",
     "metadata",
     "run_events",
@@ -112,4 +113,12 @@ external_events = sa.Table(
     sa.Column("consumed_by_step", sa.String, nullable=True),
     sa.Column("consumed_at", sa.Float, nullable=True),
     sa.Index("ix_external_events_name_key", "name", "key"),
+)
+
+# small key/value settings kept in the database (e.g. how long runs are kept)
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
