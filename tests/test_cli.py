@@ -153,6 +153,17 @@ def test_every_example_validates_and_runs(tmp_path: Path, path: Path) -> None:
         db = tmp_path / "f.db"
         assert flowdesk("validate", str(path), db=db).returncode == 0
         result = flowdesk("run", str(path), "--input", json.dumps(sample), "--json", db=db)
+        if result.returncode == 3:  # paused: answer what it waits for, as a user would
+            out = json.loads(result.stdout)
+            for step_id, step in out["steps"].items():
+                if step["status"] == "waiting":
+                    wait = json.loads(flowdesk("approvals", "--all", "--json", db=db).stdout)
+                    kind = next(w for w in wait if w["step_id"] == step_id)
+                    if kind["kind"] == "approval":
+                        result = flowdesk("approve", out["id"], step_id, "--json", db=db)
+                    else:
+                        result = flowdesk("send-event", kind["event_name"], "--key",
+                                          kind["correlation_key"] or "", "--json", db=db)
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
@@ -160,3 +171,62 @@ def test_every_example_validates_and_runs(tmp_path: Path, path: Path) -> None:
     assert out["status"] == "completed"
     statuses = {s["status"] for s in out["steps"].values()}
     assert statuses <= {"completed", "skipped", "failed"}
+
+
+def test_approval_and_event_round_trip_through_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    path = EXAMPLES / "approval-gate.json"
+    run_input = '{"order_id": "Z-1", "amount": 80, "reason": "broken"}'
+    run = flowdesk("run", str(path), "--input", run_input, "--json", db=db)
+    assert run.returncode == 3, run.stderr
+    run_id = json.loads(run.stdout)["id"]
+    listing = flowdesk("approvals", db=db).stdout
+    assert "Refund 80 for order Z-1?" in listing and run_id[:8] in listing
+    assert "not waiting for an approval" in flowdesk("approve", run_id, "check", db=db).stderr
+    approved = flowdesk("approve", run_id[:8], "approve", "--comment", "ok",
+                        "--data", '{"ticket": 5}', "--json", db=db)
+    assert approved.returncode == 3  # now waiting for the provider's event
+    out = json.loads(approved.stdout)
+    assert out["steps"]["approve"]["output"]["data"] == {"ticket": 5}
+    assert out["steps"]["confirmed"]["status"] == "waiting"
+    wrong = flowdesk("send-event", "refund.confirmed", "--key", "OTHER", db=db)
+    assert wrong.returncode == 0 and "no run is waiting" in wrong.stderr
+    right = flowdesk("send-event", "refund.confirmed", "--key", "Z-1", "--data", '{"id": 9}',
+                     "--json", db=db)
+    assert right.returncode == 0, right.stderr
+    assert json.loads(right.stdout)["steps"]["confirmed"]["output"]["data"] == {"id": 9}
+    again = flowdesk("approve", run_id, "approve", db=db)
+    assert again.returncode == 2 and "is not waiting" in again.stderr
+
+
+def test_retry_and_rerun_from_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    flag = tmp_path / "fixed"
+    wf = {"name": "r", "nodes": [
+        {"id": "a", "type": "transform", "data": {"config": {"output": 1}}},
+        {"id": "b", "type": "inline_code", "data": {"config": {
+            "code": f"import os\nassert os.path.exists({str(flag)!r}), 'not fixed yet'\n"
+                    "result = 2"}}}],
+        "edges": [{"id": "e", "source": "a", "target": "b"}]}
+    first = flowdesk("run", str(write(tmp_path, "w.json", wf)), "--json", db=db)
+    assert first.returncode == 1 and "not fixed yet" in first.stderr
+    run_id = json.loads(first.stdout)["id"]
+    flag.write_text("yes")
+    retried = flowdesk("retry", run_id[:8], "--json", db=db)
+    assert retried.returncode == 0, retried.stderr
+    assert json.loads(retried.stdout)["id"] == run_id
+    rerun = flowdesk("retry", run_id, "--from", "b", db=db)
+    assert rerun.returncode == 0 and "b  completed" in rerun.stderr
+    assert "a  started" not in rerun.stderr
+    shown = flowdesk("show", run_id, "--events", db=db).stdout
+    assert shown.count("run.retried") == 2
+
+
+def test_resume_with_nothing_to_do_and_prune_and_config(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    result = flowdesk("resume", db=db)
+    assert result.returncode == 0 and "nothing to resume" in result.stderr
+    assert flowdesk("config", "runs.keep_days", "7", db=db).returncode == 0
+    assert flowdesk("config", "runs.keep_days", db=db).stdout.strip() == "7"
+    pruned = flowdesk("prune", db=db)
+    assert pruned.returncode == 0 and "more than 7 day(s) ago" in pruned.stderr

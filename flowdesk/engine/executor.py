@@ -207,8 +207,14 @@ class RunExecutor:
             node_id = self.ready.popleft()
             state = self.steps[node_id]
             now = time.time()
-            self._set_step(node_id, status=StepStatus.RUNNING, started_at=now, error=None)
-            self._emit(EventType.STEP_STARTED, node_id, attempt=state.attempts + 1,
+            attempt = state.attempts + 1
+            # the attempt is recorded in the same commit as step.started, so a crash
+            # mid-step still counts it
+            self._set_step(node_id, status=StepStatus.RUNNING, started_at=now, error=None,
+                           attempts=attempt,
+                           attempt_log=[*state.attempt_log,
+                                        {"attempt": attempt, "started_at": now}])
+            self._emit(EventType.STEP_STARTED, node_id, attempt=attempt,
                        type=self.nodes[node_id].type)
             self.running[node_id] = asyncio.get_running_loop().create_task(
                 self._run_step(node_id), name=f"flowdesk step {node_id}"
@@ -241,6 +247,8 @@ class RunExecutor:
         state = self.steps[node_id]
 
         def started(attempt: int) -> None:
+            if state.attempt_log and state.attempt_log[-1].get("attempt") == attempt:
+                return  # recorded when the step was started
             log = [*state.attempt_log, {"attempt": attempt, "started_at": time.time()}]
             self._set_step(node_id, attempts=attempt, attempt_log=log)
 
@@ -260,7 +268,7 @@ class RunExecutor:
             lambda attempt: self._make_ctx(node_id, attempt),
             retry=node.data.retry,
             timeout=node.data.timeout_seconds,
-            first_attempt=state.attempts + 1,
+            first_attempt=state.attempts,
             on_attempt_started=started,
             on_attempt_failed=failed,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,9 +17,6 @@ from flowdesk.model.errors import DecisionError, NotFound
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.store.database import guard
 from flowdesk.store.tables import external_events, run_events, runs, settings, step_runs
-
-if TYPE_CHECKING:
-    from flowdesk.store.repository import Store
 
 __all__ = ["ControlMixin", "WaitingStep"]
 
@@ -35,8 +32,19 @@ def _dumps(value: Any) -> str:
 
 
 class ControlMixin:
+    """Mixed into ``Store``; uses its connection helpers."""
+
+    url: str
+    engine: sa.Engine
+
+    def _read(self) -> Any:
+        raise NotImplementedError
+
+    def _write(self) -> Any:
+        raise NotImplementedError
+
     # -- waiting steps -----------------------------------------------------------------------
-    def waiting_steps(self: Store, run_id: str | None = None,
+    def waiting_steps(self, run_id: str | None = None,
                       kind: str | None = None) -> list[WaitingStep]:
         query = (
             sa.select(step_runs.c.run_id, step_runs.c.step_id, step_runs.c.state,
@@ -61,7 +69,7 @@ class ControlMixin:
             ))
         return out
 
-    def record_decision(self: Store, run_id: str, step_id: str,
+    def record_decision(self, run_id: str, step_id: str,
                         decision: dict[str, Any]) -> None:
         """Store an approval decision on a waiting approval step, once."""
         with guard(self.url), self._write() as conn:
@@ -74,10 +82,10 @@ class ControlMixin:
             state = json.loads(row.state) if row.state else {}
             kind = (state.get("wait") or {}).get("kind")
             if row.status != StepStatus.WAITING.value or kind != "approval":
-                what = "an approval" if kind not in (None, "approval") else "waiting"
+                detail = f", waiting for an {kind}" if kind not in (None, "approval") else ""
                 raise DecisionError(
                     f"step '{step_id}' of run {run_id[:8]} is not waiting for an approval "
-                    f"(it is {row.status}{'' if what == 'waiting' else ', waiting for ' + kind})"
+                    f"(it is {row.status}{detail})"
                 )
             if "decision" in state:
                 raise DecisionError(
@@ -89,7 +97,7 @@ class ControlMixin:
                 step_runs.c.run_id == run_id, step_runs.c.step_id == step_id,
             ).values(state=_dumps(state)))
 
-    def deliver_event(self: Store, name: str, key: str | None, data: Any,
+    def deliver_event(self, name: str, key: str | None, data: Any,
                       keep_seconds: float | None = None) -> list[tuple[str, str]]:
         """Hand an event to every step waiting for it; keep it if none is waiting.
         Returns the (run_id, step_id) pairs that received it."""
@@ -123,7 +131,7 @@ class ControlMixin:
                     expires_at=now + keep))
         return delivered
 
-    def consume_external_event(self: Store, name: str, key: str | None, run_id: str,
+    def consume_external_event(self, name: str, key: str | None, run_id: str,
                                step_id: str) -> dict[str, Any] | None:
         """Take the oldest kept event with that name (and key, when given) for a step."""
         now = time.time()
@@ -148,7 +156,7 @@ class ControlMixin:
                 "received_at": row.created_at}
 
     # -- resumable runs ----------------------------------------------------------------------
-    def resumable_runs(self: Store) -> list[str]:
+    def resumable_runs(self) -> list[str]:
         """Runs that a process should carry on now: ``running``/``pending`` runs whose owner
         is gone (dead pid on this host, or lease run out), and ``paused`` runs with a
         decision, an event or a timeout to act on."""
@@ -187,7 +195,7 @@ class ControlMixin:
         return out
 
     # -- retention ---------------------------------------------------------------------------
-    def prune_runs(self: Store, older_than: float, batch: int = 500) -> int:
+    def prune_runs(self, older_than: float, batch: int = 500) -> int:
         """Delete finished runs (and their steps and events) that ended before
         ``older_than`` (epoch seconds), in batches; then checkpoint the WAL."""
         total = 0
@@ -215,7 +223,7 @@ class ControlMixin:
         self.checkpoint()
         return total
 
-    def checkpoint(self: Store) -> None:
+    def checkpoint(self) -> None:
         """Fold the WAL back into the database file so it does not keep growing."""
         if not self.url.startswith("sqlite"):
             return
@@ -223,19 +231,19 @@ class ControlMixin:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- settings ----------------------------------------------------------------------------
-    def get_setting(self: Store, key: str, default: Any = None) -> Any:
+    def get_setting(self, key: str, default: Any = None) -> Any:
         with guard(self.url), self._read() as conn:
             value = conn.execute(
                 sa.select(settings.c.value).where(settings.c.key == key)
             ).scalar()
         return default if value is None else json.loads(value)
 
-    def set_setting(self: Store, key: str, value: Any) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         with guard(self.url), self._write() as conn:
             conn.execute(settings.delete().where(settings.c.key == key))
             conn.execute(settings.insert().values(key=key, value=_dumps(value)))
 
-    def all_settings(self: Store) -> dict[str, Any]:
+    def all_settings(self) -> dict[str, Any]:
         with guard(self.url), self._read() as conn:
             rows = conn.execute(sa.select(settings)).all()
         return {r.key: json.loads(r.value) for r in rows}

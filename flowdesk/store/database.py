@@ -113,6 +113,9 @@ def migrate(engine: sa.Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
+    # under the write lock, so processes opening a new file together migrate it once
+    with engine.execution_options(flowdesk_write=True).begin() as conn:
+        if _current_revision(conn) == HEAD_REVISION:
+            return
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
-    "settings",
     "external_events",
     "metadata",
     "run_events",
     "runs",
+    "settings",
     "step_runs",
     "workflow_versions",
     "workflows",

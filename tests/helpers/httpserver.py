@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    gate: threading.Event | None = None  # the answer waits until the test sets it
 
 
 @dataclass
@@ -59,6 +61,8 @@ class LoopbackServer:
                         answer = route[0] if len(route) == 1 else route.popleft()
                 if answer.delay:
                     threading.Event().wait(answer.delay)
+                if answer.gate is not None:
+                    answer.gate.wait(30)
                 payload = answer.body
                 if isinstance(payload, bytes):
                     data, ctype = payload, "application/octet-stream"
@@ -97,6 +101,17 @@ class LoopbackServer:
             self.routes[path] = answers[0]
         else:
             self.routes[path] = deque(a for a in answers if isinstance(a, Answer))
+
+    def wait_for_hit(self, path: str, count: int = 1, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count(path) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no request to {path} within {timeout} s")
+            time.sleep(0.01)
+
+    def headers_of(self, path: str, name: str) -> list[str]:
+        with self.lock:
+            return [h.headers.get(name.lower(), "") for h in self.hits if h.path == path]
 
     def count(self, path: str) -> int:
         with self.lock:

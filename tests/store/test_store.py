@@ -116,3 +116,13 @@ def test_a_locked_database_is_a_clear_error(tmp_path: Path) -> None:
     store.save_workflow(Workflow(name="w"))
     assert [w.name for w in store.list_workflows()] == ["w"]
     store.close()
+
+
+def test_processes_opening_a_new_file_together_migrate_it_once(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    procs = [subprocess.Popen([sys.executable, "-m", "flowdesk", "runs", "--db", str(db)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    results = [(p.wait(60), p.communicate()[1]) for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    assert open_store(db).list_workflows() == []
