@@ -1,0 +1,172 @@
+"""Undo commands: one user action = one command, calling document methods only.
+
+Commands hold ids and plain values (never graphics items) and record the old value when
+created. Typing in a field merges into one command (``mergeWith``); a drag is one ``Move``.
+Undo restores nodes and edges at their original list positions, so undo then redo returns
+exactly the same serialized workflow.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from flowdesk.document.document import UNSET, WorkflowDocument
+from flowdesk.model.workflow import Edge, Node
+
+__all__ = [
+    "AddItemsCommand",
+    "MoveNodesCommand",
+    "RemoveItemsCommand",
+    "RenameWorkflowCommand",
+    "SetConfigValueCommand",
+    "SetNodeFieldCommand",
+]
+
+_MERGE_CONFIG = 1001
+_MERGE_FIELD = 1002
+
+
+class AddItemsCommand(QUndoCommand):
+    """Add nodes and edges (a palette drop, a connection, a paste)."""
+
+    def __init__(self, doc: WorkflowDocument, nodes: list[dict[str, Any]],
+                 edges: list[dict[str, Any]], text: str) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.nodes = [copy.deepcopy(n) for n in nodes]
+        self.edges = [copy.deepcopy(e) for e in edges]
+
+    def redo(self) -> None:
+        for data in self.nodes:
+            self.doc.insert_node(Node.model_validate(copy.deepcopy(data)))
+        for data in self.edges:
+            self.doc.insert_edge(Edge.model_validate(copy.deepcopy(data)))
+
+    def undo(self) -> None:
+        for data in reversed(self.edges):
+            self.doc.delete_edge(data["id"])
+        for data in reversed(self.nodes):
+            self.doc.delete_node(data["id"])
+
+
+class RemoveItemsCommand(QUndoCommand):
+    """Delete nodes (with every edge touching them) and edges."""
+
+    def __init__(self, doc: WorkflowDocument, node_ids: list[str], edge_ids: list[str],
+                 text: str = "Delete") -> None:
+        super().__init__(text)
+        self.doc = doc
+        wf = doc.workflow
+        node_set = set(node_ids)
+        edge_set = set(edge_ids) | {e.id for e in wf.edges
+                                    if e.source in node_set or e.target in node_set}
+        # remember list positions so undo puts everything back where it was
+        self.nodes = [(i, n.model_dump(mode="json", by_alias=True))
+                      for i, n in enumerate(wf.nodes) if n.id in node_set]
+        self.edges = [(i, e.model_dump(mode="json", by_alias=True))
+                      for i, e in enumerate(wf.edges) if e.id in edge_set]
+
+    def redo(self) -> None:
+        for _, data in reversed(self.edges):
+            self.doc.delete_edge(data["id"])
+        for _, data in reversed(self.nodes):
+            self.doc.delete_node(data["id"])
+
+    def undo(self) -> None:
+        for index, data in self.nodes:
+            self.doc.insert_node(Node.model_validate(copy.deepcopy(data)), index)
+        for index, data in self.edges:
+            self.doc.insert_edge(Edge.model_validate(copy.deepcopy(data)), index)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """Move nodes: one drag, a nudge, or an auto-layout."""
+
+    def __init__(self, doc: WorkflowDocument,
+                 moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+                 text: str = "Move") -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.moves = dict(moves)
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.doc.set_node_position(node_id, *new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.doc.set_node_position(node_id, *old)
+
+
+class SetConfigValueCommand(QUndoCommand):
+    """Change one config field of a node; typing in the same field merges."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, key: str, value: Any) -> None:
+        super().__init__(f"Edit {key} of {node_id}")
+        self.doc = doc
+        self.node_id = node_id
+        self.key = key
+        config = doc.node(node_id).data.config
+        self.old = copy.deepcopy(config[key]) if key in config else UNSET
+        self.new = copy.deepcopy(value)
+
+    def id(self) -> int:
+        return _MERGE_CONFIG
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+        if not isinstance(other, SetConfigValueCommand) or \
+                (other.node_id, other.key) != (self.node_id, self.key):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_config_value(self.node_id, self.key, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_config_value(self.node_id, self.key, self.old)
+
+
+class SetNodeFieldCommand(QUndoCommand):
+    """Change a node's label, retry policy, timeout or continue-on-error."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, field: str, value: Any) -> None:
+        super().__init__(f"Edit {field.replace('_', ' ')} of {node_id}")
+        self.doc = doc
+        self.node_id = node_id
+        self.field = field
+        self.old = copy.deepcopy(getattr(doc.node(node_id).data, field))
+        self.new = copy.deepcopy(value)
+
+    def id(self) -> int:
+        return _MERGE_FIELD
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+        if not isinstance(other, SetNodeFieldCommand) or \
+                (other.node_id, other.field) != (self.node_id, self.field):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_node_field(self.node_id, self.field, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_node_field(self.node_id, self.field, self.old)
+
+
+class RenameWorkflowCommand(QUndoCommand):
+    def __init__(self, doc: WorkflowDocument, name: str) -> None:
+        super().__init__("Rename workflow")
+        self.doc = doc
+        self.old = doc.name
+        self.new = name
+
+    def redo(self) -> None:
+        self.doc.set_name(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_name(self.old)

@@ -1,0 +1,226 @@
+"""The open workflow: its model, undo stack, dirty flag and validation.
+
+The pydantic ``Workflow`` is the single source of truth. Only the undo commands call the
+mutating methods (``insert_node``, ``delete_edge``, ``set_node_position``...); each emits a
+past-tense signal that the canvas and panels follow, and only when something changed.
+Queries (``can_connect``, ``upstream_of``, ``new_node_id``) answer the UI's questions.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.registry import StepRegistry
+from flowdesk.engine.validation import validate
+from flowdesk.model.errors import Problem, UnknownStepType
+from flowdesk.model.workflow import Edge, Node, Workflow
+
+__all__ = ["WorkflowDocument"]
+
+
+class WorkflowDocument(QObject):
+    node_added = Signal(str)
+    node_removed = Signal(str)
+    node_changed = Signal(str)  # label, config, retry, timeout... (not position)
+    node_moved = Signal(str)
+    edge_added = Signal(str)
+    edge_removed = Signal(str)
+    renamed = Signal(str)
+    changed = Signal()  # any edit (autosave listens to this)
+    dirty_changed = Signal(bool)
+    problems_changed = Signal(list)
+
+    def __init__(self, workflow: Workflow, registry: StepRegistry,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workflow = workflow
+        self.registry = registry
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.version: int | None = None
+        self.problems: list[Problem] = []
+        self._validate_timer = QTimer(self, singleShot=True, interval=150)
+        self._validate_timer.timeout.connect(self.revalidate)
+        self.changed.connect(self._validate_timer.start)
+        self.revalidate()
+
+    # -- queries -----------------------------------------------------------------------------
+    @property
+    def workflow(self) -> Workflow:
+        return self._workflow
+
+    @property
+    def name(self) -> str:
+        return self._workflow.name
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def mark_saved(self) -> None:
+        self.undo_stack.setClean()
+
+    def serialize(self) -> dict[str, Any]:
+        return self._workflow.to_dict()
+
+    def snapshot(self) -> Workflow:
+        """An independent copy, e.g. for a run."""
+        return Workflow.model_validate(copy.deepcopy(self.serialize()))
+
+    def has_node(self, node_id: str) -> bool:
+        return any(n.id == node_id for n in self._workflow.nodes)
+
+    def node(self, node_id: str) -> Node:
+        return self._workflow.node(node_id)
+
+    def edge(self, edge_id: str) -> Edge:
+        for edge in self._workflow.edges:
+            if edge.id == edge_id:
+                return edge
+        raise KeyError(edge_id)
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._workflow.edges if node_id in (e.source, e.target)]
+
+    def ports_of(self, node_type: str) -> tuple[str, ...]:
+        try:
+            return self.registry.get(node_type).catalog.ports
+        except (UnknownStepType, ImportError):
+            return ()
+
+    def upstream_of(self, node_id: str) -> list[str]:
+        graph = WorkflowGraph(self._workflow)
+        if not graph.is_acyclic() or node_id not in graph.graph:
+            return []
+        return [n for n in graph.topological_order() if n in graph.ancestors(node_id)]
+
+    def can_connect(self, source: str, handle: str | None, target: str) -> str | None:
+        """None if an edge source→target through ``handle`` may be added, else why not."""
+        if not (self.has_node(source) and self.has_node(target)):
+            return "both ends must be steps"
+        if source == target:
+            return "a step cannot be connected to itself"
+        try:
+            target_type = self.registry.get(self.node(target).type)
+            if target_type.catalog.trigger:
+                return f"'{target}' is a trigger: it takes no input"
+        except (UnknownStepType, ImportError):
+            pass
+        for edge in self._workflow.edges:
+            if edge.source == source and edge.target == target and \
+                    edge.source_handle == handle:
+                return "these steps are already connected"
+        if WorkflowGraph(self._workflow).would_create_cycle(source, target):
+            return "this connection would create a cycle"
+        return None
+
+    def new_node_id(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", base).strip("_") or "step"
+        taken = {n.id for n in self._workflow.nodes}
+        if base not in taken:
+            return base
+        i = 2
+        while f"{base}_{i}" in taken:
+            i += 1
+        return f"{base}_{i}"
+
+    def new_edge_id(self) -> str:
+        taken = {e.id for e in self._workflow.edges}
+        i = len(taken) + 1
+        while f"e{i}" in taken:
+            i += 1
+        return f"e{i}"
+
+    # -- mutations (called by undo commands only) --------------------------------------------
+    def insert_node(self, node: Node, index: int | None = None) -> None:
+        nodes = self._workflow.nodes
+        nodes.insert(len(nodes) if index is None else index, node)
+        self.node_added.emit(node.id)
+        self.changed.emit()
+
+    def delete_node(self, node_id: str) -> tuple[int, Node]:
+        for i, node in enumerate(self._workflow.nodes):
+            if node.id == node_id:
+                del self._workflow.nodes[i]
+                self.node_removed.emit(node_id)
+                self.changed.emit()
+                return i, node
+        raise KeyError(node_id)
+
+    def insert_edge(self, edge: Edge, index: int | None = None) -> None:
+        edges = self._workflow.edges
+        edges.insert(len(edges) if index is None else index, edge)
+        self.edge_added.emit(edge.id)
+        self.changed.emit()
+
+    def delete_edge(self, edge_id: str) -> tuple[int, Edge]:
+        for i, edge in enumerate(self._workflow.edges):
+            if edge.id == edge_id:
+                del self._workflow.edges[i]
+                self.edge_removed.emit(edge_id)
+                self.changed.emit()
+                return i, edge
+        raise KeyError(edge_id)
+
+    def set_node_position(self, node_id: str, x: float, y: float) -> None:
+        position = self.node(node_id).position
+        if (position.x, position.y) == (x, y):
+            return
+        position.x, position.y = x, y
+        self.node_moved.emit(node_id)
+        self.changed.emit()
+
+    def set_config_value(self, node_id: str, key: str, value: Any) -> None:
+        """Set one config key; ``value`` of ``_UNSET`` removes the key."""
+        config = self.node(node_id).data.config
+        if value is UNSET:
+            if key not in config:
+                return
+            del config[key]
+        else:
+            if key in config and config[key] == value:
+                return
+            config[key] = copy.deepcopy(value)
+        self.node_changed.emit(node_id)
+        self.changed.emit()
+
+    def set_node_field(self, node_id: str, field: str, value: Any) -> None:
+        """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``."""
+        data = self.node(node_id).data
+        if getattr(data, field) == value:
+            return
+        setattr(data, field, copy.deepcopy(value))
+        self.node_changed.emit(node_id)
+        self.changed.emit()
+
+    def set_name(self, name: str) -> None:
+        if self._workflow.name == name:
+            return
+        self._workflow.name = name
+        self.renamed.emit(name)
+        self.changed.emit()
+
+    # -- validation --------------------------------------------------------------------------
+    def revalidate(self) -> None:
+        self.problems = validate(self._workflow, self.registry)
+        self.problems_changed.emit(self.problems)
+
+    def problems_for_node(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node_id == node_id]
+
+    def problems_for_edge(self, edge_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.edge_id == edge_id]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()

@@ -1,0 +1,217 @@
+"""RunController: the one adapter between the engine and Qt.
+
+The engine publishes plain events on its bus; this object queues them and, at most once per
+frame (``frame_ms``), turns the queue into Qt signals: ``steps_updated`` with the latest view
+of each changed step, ``run_status_changed``, and ``events_received`` with the batch (for the
+event log). Thousands of events a second therefore cost the UI one update per frame.
+
+Runs are executed as asyncio tasks on the running loop (qasync's in the app), so the UI never
+waits for a step. Commands that change runs (start, cancel, retry, decide) go through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from flowdesk.engine import Engine, RunClaimed
+from flowdesk.model.events import EventType, RunEvent
+from flowdesk.model.run import RunSnapshot
+from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.workflow import Workflow
+
+__all__ = ["RunController", "StepView"]
+
+log = logging.getLogger(__name__)
+
+_STEP_STATUS = {
+    EventType.STEP_STARTED: StepStatus.RUNNING,
+    EventType.STEP_RETRYING: StepStatus.RUNNING,
+    EventType.STEP_COMPLETED: StepStatus.COMPLETED,
+    EventType.STEP_FAILED: StepStatus.FAILED,
+    EventType.STEP_SKIPPED: StepStatus.SKIPPED,
+    EventType.STEP_WAITING: StepStatus.WAITING,
+    EventType.STEP_CANCELLED: StepStatus.CANCELLED,
+}
+_RUN_STATUS = {
+    EventType.RUN_STARTED: RunStatus.RUNNING,
+    EventType.RUN_RESUMED: RunStatus.RUNNING,
+    EventType.RUN_RETRIED: RunStatus.RUNNING,
+    EventType.RUN_COMPLETED: RunStatus.COMPLETED,
+    EventType.RUN_FAILED: RunStatus.FAILED,
+    EventType.RUN_PAUSED: RunStatus.PAUSED,
+    EventType.RUN_CANCELLED: RunStatus.CANCELLED,
+}
+
+
+@dataclass
+class StepView:
+    """What the canvas shows of a step: status, attempt count, duration, branch, error."""
+
+    status: StepStatus = StepStatus.PENDING
+    attempt: int = 0
+    duration_ms: float | None = None
+    branch: str | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_snapshot(cls, run: RunSnapshot) -> dict[str, StepView]:
+        return {sid: cls(status=s.status, attempt=s.attempts, duration_ms=s.duration_ms,
+                         branch=s.branch, error=s.error) for sid, s in run.steps.items()}
+
+
+class RunController(QObject):
+    run_started = Signal(str)  # run id
+    run_status_changed = Signal(str, str)  # run id, status
+    steps_updated = Signal(str, dict)  # run id, {step id: StepView}
+    events_received = Signal(list)  # [RunEvent], in order
+    waiting_changed = Signal()  # the approvals inbox may have changed
+    error_raised = Signal(str)
+
+    def __init__(self, engine: Engine, parent: QObject | None = None,
+                 frame_ms: int = 16, housekeeping_ms: int = 5000) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.store = engine.store
+        self._queue: list[RunEvent] = []
+        self._views: dict[str, dict[str, StepView]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._flush_timer = QTimer(self, singleShot=True, interval=frame_ms)
+        self._flush_timer.timeout.connect(self.flush)
+        self._unsubscribe = engine.bus.subscribe(self._on_event)
+        self._housekeeping = QTimer(self, interval=housekeeping_ms)
+        self._housekeeping.timeout.connect(self.resume_due)
+        self.flushes = 0  # how many UI updates were made (benchmarks read it)
+
+    # -- events -> signals -------------------------------------------------------------------
+    def _on_event(self, event: RunEvent) -> None:
+        self._queue.append(event)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        self.flushes += 1
+        changed: dict[str, dict[str, StepView]] = {}
+        statuses: dict[str, RunStatus] = {}
+        waiting = False
+        for event in batch:
+            if event.step_id is not None and event.type in _STEP_STATUS:
+                views = self._views.setdefault(event.run_id, {})
+                view = views.setdefault(event.step_id, StepView())
+                view.status = _STEP_STATUS[event.type]
+                p = event.payload
+                if event.type is EventType.STEP_STARTED:
+                    view.attempt = p.get("attempt", view.attempt + 1)
+                    view.duration_ms, view.error, view.branch = None, None, None
+                elif event.type is EventType.STEP_RETRYING:
+                    view.attempt = p.get("attempt", view.attempt) + 1
+                    view.error = p.get("error")
+                else:
+                    view.duration_ms = p.get("duration_ms", view.duration_ms)
+                    view.branch = p.get("branch", view.branch)
+                    view.error = p.get("error", view.error if view.status is
+                                       StepStatus.FAILED else None)
+                changed.setdefault(event.run_id, {})[event.step_id] = view
+                waiting = waiting or event.type is EventType.STEP_WAITING
+            elif event.type in _RUN_STATUS:
+                statuses[event.run_id] = _RUN_STATUS[event.type]
+                if event.type is EventType.RUN_RETRIED:
+                    for sid in event.payload.get("steps", []):
+                        view = StepView()
+                        self._views.setdefault(event.run_id, {})[sid] = view
+                        changed.setdefault(event.run_id, {})[sid] = view
+        for run_id, views in changed.items():
+            self.steps_updated.emit(run_id, views)
+        for run_id, status in statuses.items():
+            self.run_status_changed.emit(run_id, status.value)
+            waiting = waiting or status in (RunStatus.PAUSED, RunStatus.COMPLETED,
+                                            RunStatus.CANCELLED, RunStatus.FAILED)
+        self.events_received.emit(batch)
+        if waiting:
+            self.waiting_changed.emit()
+
+    # -- commands ----------------------------------------------------------------------------
+    def start_run(self, workflow: Workflow, input: Any = None,
+                  workflow_version: int | None = None) -> str:
+        """Validate and start a run; raises WorkflowInvalid / InvalidInput at once."""
+        run, created = self.engine.start(workflow, input, workflow_version=workflow_version)
+        self._views[run.id] = {sid: StepView() for sid in run.steps}
+        self.run_started.emit(run.id)
+        self._spawn(self.engine.execute(run.id))
+        return run.id
+
+    def cancel(self, run_id: str, reason: str = "cancelled in the app") -> None:
+        self._spawn(self.engine.cancel(run_id, reason))
+
+    def retry(self, run_id: str, from_step: str | None = None) -> None:
+        self.run_started.emit(run_id)
+        self._spawn(self.engine.retry(run_id, from_step=from_step))
+
+    def decide(self, run_id: str, step_id: str, *, approved: bool, comment: str = "",
+               data: Any = None) -> None:
+        """Record a decision (DecisionError at once if it cannot apply), then carry on."""
+        self.engine.decide(run_id, step_id, approved=approved, comment=comment, data=data)
+        if not self.engine.is_active(run_id):
+            self._spawn(self._carry_on(run_id))
+        self.waiting_changed.emit()
+
+    def send_event(self, name: str, key: str | None, data: Any) -> list[str]:
+        run_ids = self.engine.send_event(name, key, data)
+        for run_id in run_ids:
+            if not self.engine.is_active(run_id):
+                self._spawn(self._carry_on(run_id))
+        self.waiting_changed.emit()
+        return run_ids
+
+    async def _carry_on(self, run_id: str) -> None:
+        try:
+            await self.engine.execute(run_id)
+        except RunClaimed:
+            await self.engine.follow(run_id, after_seq=self.store.last_seq(run_id))
+
+    def resume_due(self) -> None:
+        """Carry on interrupted runs and paused runs whose decision or timeout has come."""
+        for run_id in self.store.resumable_runs():
+            if not self.engine.is_active(run_id):
+                self._spawn(self._carry_on(run_id))
+
+    def start_housekeeping(self) -> None:
+        self.resume_due()
+        self._housekeeping.start()
+
+    def step_views(self, run_id: str) -> dict[str, StepView]:
+        if run_id not in self._views:
+            self._views[run_id] = StepView.from_snapshot(self.store.get_run(run_id))
+        return self._views[run_id]
+
+    def is_running(self, run_id: str) -> bool:
+        return self.engine.is_active(run_id)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("run task failed: %r", t.exception())
+                self.error_raised.emit(str(t.exception()))
+
+        task.add_done_callback(done)
+
+    async def aclose(self) -> None:
+        self._housekeeping.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._unsubscribe()
+        await self.engine.aclose()
