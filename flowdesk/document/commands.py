@@ -116,7 +116,7 @@ class SetConfigValueCommand(QUndoCommand):
     def id(self) -> int:
         return _MERGE_CONFIG
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetConfigValueCommand) or \
                 (other.node_id, other.key) != (self.node_id, self.key):
             return False
@@ -144,7 +144,7 @@ class SetNodeFieldCommand(QUndoCommand):
     def id(self) -> int:
         return _MERGE_FIELD
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetNodeFieldCommand) or \
                 (other.node_id, other.field) != (self.node_id, self.field):
             return False

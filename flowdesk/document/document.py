@@ -12,7 +12,7 @@ import copy
 import re
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoStack
 
 from flowdesk.engine.graph import WorkflowGraph
@@ -42,13 +42,17 @@ class WorkflowDocument(QObject):
         self._workflow = workflow
         self.registry = registry
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.version: int | None = None
         self.problems: list[Problem] = []
         self._validate_timer = QTimer(self, singleShot=True, interval=150)
         self._validate_timer.timeout.connect(self.revalidate)
         self.changed.connect(self._validate_timer.start)
         self.revalidate()
+
+    @Slot(bool)
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
 
     # -- queries -----------------------------------------------------------------------------
     @property

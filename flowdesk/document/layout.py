@@ -14,6 +14,13 @@ from flowdesk.model.workflow import Workflow
 __all__ = ["layered_layout"]
 
 
+def _barycenter(graph: nx.DiGraph, order: dict[str, int], node: str, forward: bool) -> float:
+    neighbours = list(graph.predecessors(node) if forward else graph.successors(node))
+    if not neighbours:
+        return float(order[node])
+    return sum(order[n] for n in neighbours) / len(neighbours)
+
+
 def layered_layout(workflow: Workflow, x_gap: float = 280.0, y_gap: float = 120.0,
                    sweeps: int = 4) -> dict[str, tuple[float, float]]:
     graph = nx.DiGraph()
@@ -38,14 +45,7 @@ def layered_layout(workflow: Workflow, x_gap: float = 280.0, y_gap: float = 120.
         forward = sweep % 2 == 0
         indices = range(1, depth + 1) if forward else range(depth - 1, -1, -1)
         for index in indices:
-            def barycenter(node: str) -> float:
-                neighbours = list(graph.predecessors(node) if forward
-                                  else graph.successors(node))
-                if not neighbours:
-                    return float(order[node])
-                return sum(order[n] for n in neighbours) / len(neighbours)
-
-            layers[index].sort(key=barycenter)
+            layers[index].sort(key=lambda node, fw=forward: _barycenter(graph, order, node, fw))
             for i, node in enumerate(layers[index]):
                 order[node] = i
     positions = {}

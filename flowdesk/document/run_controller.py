@@ -142,7 +142,7 @@ class RunController(QObject):
     def start_run(self, workflow: Workflow, input: Any = None,
                   workflow_version: int | None = None) -> str:
         """Validate and start a run; raises WorkflowInvalid / InvalidInput at once."""
-        run, created = self.engine.start(workflow, input, workflow_version=workflow_version)
+        run, _ = self.engine.start(workflow, input, workflow_version=workflow_version)
         self._views[run.id] = {sid: StepView() for sid in run.steps}
         self.run_started.emit(run.id)
         self._spawn(self.engine.execute(run.id))

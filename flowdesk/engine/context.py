@@ -39,6 +39,7 @@ class StepContext:
     key_suffix: str = ""
     checkpoint_cb: Callable[[dict[str, Any]], None] | None = None
     progress_cb: Callable[[dict[str, Any]], None] | None = None
+    input_cb: Callable[[Any], None] | None = None  # gets the rendered config (the input)
 
     @property
     def idempotency_key(self) -> str:

@@ -231,6 +231,12 @@ class RunExecutor:
             self._emit(EventType.STEP_PROGRESS, node_id, **payload)
             self.flush()
 
+        def record_input(config: Any) -> None:
+            # what the step was given, rendered; kept with the step (shown in the app)
+            rendered = config.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            self._set_step(node_id, state={**state.state,
+                                           "input": truncate_for_event(rendered)})
+
         return StepContext(
             run_id=self.run_id,
             step_id=node_id,
@@ -240,6 +246,7 @@ class RunExecutor:
             state=state.state,
             checkpoint_cb=checkpoint,
             progress_cb=progress,
+            input_cb=record_input,
         )
 
     async def _run_step(self, node_id: str) -> Any:

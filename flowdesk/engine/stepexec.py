@@ -53,6 +53,8 @@ async def run_handler(
     try:
         async with asyncio.timeout(timeout):
             config = prepare_config(step_type, raw_config, ctx.scope)
+            if ctx.input_cb is not None:
+                ctx.input_cb(config)
             return await step_type.handler(config, ctx)
     except (StepError, StepWaiting, asyncio.CancelledError):
         raise

@@ -1,0 +1,161 @@
+"""The workflow library: stored workflows as the app sees them — list, create, open, save
+(autosave and numbered versions), rename, duplicate, delete, import, export — on top of the
+store, so widgets never touch the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from flowdesk.document.document import WorkflowDocument
+from flowdesk.engine.registry import StepRegistry
+from flowdesk.model.run import RunSnapshot, WorkflowInfo
+from flowdesk.model.workflow import Workflow
+from flowdesk.store import Store
+
+__all__ = ["WorkflowLibrary"]
+
+
+class WorkflowLibrary(QObject):
+    changed = Signal()  # the list of workflows changed
+    saved = Signal(str, int)  # name, version (after an autosave or a version save)
+
+    def __init__(self, store: Store, registry: StepRegistry, autosave_ms: int = 800,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.registry = registry
+        self.doc: WorkflowDocument | None = None
+        self._stored_name: str | None = None
+        self._autosave = QTimer(self, singleShot=True, interval=autosave_ms)
+        self._autosave.timeout.connect(self.save_now)
+
+    # -- listing -----------------------------------------------------------------------------
+    def names(self) -> list[WorkflowInfo]:
+        return self.store.list_workflows()
+
+    def is_empty(self) -> bool:
+        return not self.store.list_workflows()
+
+    def unique_name(self, base: str) -> str:
+        taken = {w.name for w in self.store.list_workflows()}
+        if base not in taken:
+            return base
+        i = 2
+        while f"{base} ({i})" in taken:
+            i += 1
+        return f"{base} ({i})"
+
+    # -- opening -----------------------------------------------------------------------------
+    def open(self, name: str) -> WorkflowDocument:
+        workflow, version = self.store.get_workflow(name)
+        return self._attach(workflow, version)
+
+    def create(self, name: str = "Untitled workflow") -> WorkflowDocument:
+        workflow = Workflow(name=self.unique_name(name))
+        version = self.store.save_workflow(workflow, new_version=True)
+        self.changed.emit()
+        return self._attach(workflow, version)
+
+    def open_file(self, path: str | Path) -> WorkflowDocument:
+        """Import a file (under a free name if its name is taken) and open it."""
+        workflow = Workflow.load(path)
+        if self.store.has_workflow(workflow.name):
+            stored, _ = self.store.get_workflow(workflow.name)
+            if stored.to_dict() != workflow.to_dict():
+                workflow.name = self.unique_name(workflow.name)
+        version = self.store.save_workflow(workflow, new_version=True)
+        self.changed.emit()
+        return self._attach(workflow, version)
+
+    def _attach(self, workflow: Workflow, version: int) -> WorkflowDocument:
+        self.save_now()
+        if self.doc is not None:
+            self.doc.changed.disconnect(self._autosave.start)
+        doc = WorkflowDocument(workflow, self.registry, self)
+        doc.version = version
+        doc.changed.connect(self._autosave.start)
+        self.doc = doc
+        self._stored_name = workflow.name
+        return doc
+
+    # -- saving ------------------------------------------------------------------------------
+    def save_now(self) -> None:
+        """Write the open workflow (autosave): no new version, nothing lost on close."""
+        self._autosave.stop()
+        doc = self.doc
+        if doc is None or self._stored_name is None:
+            return
+        if doc.name != self._stored_name:
+            self.store.rename_workflow(self._stored_name, doc.name)
+            self._stored_name = doc.name
+            self.changed.emit()
+        version = self.store.save_workflow(doc.workflow)
+        self.saved.emit(doc.name, version)
+
+    def save_version(self) -> int:
+        """Record the open workflow as a new numbered version; clears the dirty marker."""
+        assert self.doc is not None
+        self.save_now()
+        version = self.store.save_workflow(self.doc.workflow, new_version=True)
+        self.doc.version = version
+        self.doc.mark_saved()
+        self.saved.emit(self.doc.name, version)
+        return version
+
+    def has_pending_save(self) -> bool:
+        return self._autosave.isActive()
+
+    # -- managing ----------------------------------------------------------------------------
+    def duplicate(self, name: str) -> str:
+        workflow, _ = self.store.get_workflow(name)
+        workflow.name = self.unique_name(f"{name} copy")
+        self.store.save_workflow(workflow, new_version=True)
+        self.changed.emit()
+        return workflow.name
+
+    def delete(self, name: str) -> None:
+        if self.doc is not None and self.doc.name == name:
+            self._autosave.stop()
+            self.doc = None
+            self._stored_name = None
+        self.store.delete_workflow(name)
+        self.changed.emit()
+
+    def import_file(self, path: str | Path) -> str:
+        workflow = Workflow.load(path)
+        workflow.name = self.unique_name(workflow.name) if self.store.has_workflow(
+            workflow.name) else workflow.name
+        self.store.save_workflow(workflow, new_version=True)
+        self.changed.emit()
+        return workflow.name
+
+    def export(self, name: str, path: str | Path) -> None:
+        if self.doc is not None and self.doc.name == name:
+            self.save_now()
+        workflow, _ = self.store.get_workflow(name)
+        workflow.save(path)
+
+    def import_examples(self, folder: Path) -> list[str]:
+        names = []
+        for path in sorted(folder.glob("*.json")):
+            workflow = Workflow.load(path)
+            if not self.store.has_workflow(workflow.name):
+                self.store.save_workflow(workflow, new_version=True)
+                names.append(workflow.name)
+        self.changed.emit()
+        return names
+
+    # -- runs of the open workflow -----------------------------------------------------------
+    def runs(self, name: str, limit: int = 200) -> list[RunSnapshot]:
+        return self.store.list_runs(workflow=name, limit=limit)
+
+    def run(self, run_id: str) -> RunSnapshot:
+        return self.store.get_run(run_id)
+
+    def events(self, run_id: str) -> list:
+        return self.store.get_events(run_id)
+
+    def waiting(self) -> list[dict]:
+        return [dict(w) for w in self.store.waiting_steps()]

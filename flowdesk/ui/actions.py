@@ -1,0 +1,166 @@
+"""Canvas edit operations, each turned into one undo command on the document: add a step,
+connect, delete, move, copy/cut/paste/duplicate (through the system clipboard, so between
+workflows too), and auto-layout."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPointF
+from PySide6.QtWidgets import QApplication
+
+from flowdesk.document.commands import AddItemsCommand, MoveNodesCommand, RemoveItemsCommand
+from flowdesk.document.document import WorkflowDocument
+from flowdesk.document.layout import layered_layout
+from flowdesk.ui.canvas.items import NODE_H, NODE_W
+from flowdesk.ui.canvas.scene import WorkflowScene, snap
+
+__all__ = ["CLIP_MIME", "CanvasActions"]
+
+CLIP_MIME = "application/x-flowdesk-nodes"
+
+
+class CanvasActions:
+    def __init__(self, doc: WorkflowDocument, scene: WorkflowScene) -> None:
+        self.doc = doc
+        self.scene = scene
+
+    def push(self, command: Any) -> None:
+        self.doc.undo_stack.push(command)
+
+    # -- adding and connecting ---------------------------------------------------------------
+    def add_step(self, step_type: str, at: QPointF | None = None,
+                 connect_from: str | None = None) -> str:
+        entry = self.doc.registry.get(step_type).catalog
+        node_id = self.doc.new_node_id(step_type)
+        if at is None:
+            if connect_from is not None:
+                src = self.doc.node(connect_from).position
+                at = QPointF(src.x + NODE_W + 80 + NODE_W / 2, src.y + NODE_H / 2)
+            else:
+                at = QPointF(0, 0)
+        node = {"id": node_id, "type": step_type,
+                "position": {"x": snap(at.x() - NODE_W / 2), "y": snap(at.y() - NODE_H / 2)},
+                "data": {"label": entry.label, "config": {}}}
+        edges = []
+        if connect_from is not None and not entry.trigger:
+            ports = self.doc.ports_of(self.doc.node(connect_from).type)
+            edges.append({"id": self.doc.new_edge_id(), "source": connect_from,
+                          "target": node_id, **({"sourceHandle": ports[0]} if ports else {})})
+        self.push(AddItemsCommand(self.doc, [node], edges, f"Add {entry.label}"))
+        self.scene.select_nodes([node_id])
+        return node_id
+
+    def connect(self, source: str, handle: str | None, target: str) -> bool:
+        if self.doc.can_connect(source, handle, target) is not None:
+            return False
+        edge: dict[str, Any] = {"id": self.doc.new_edge_id(), "source": source,
+                                "target": target}
+        if handle is not None:
+            edge["sourceHandle"] = handle
+        self.push(AddItemsCommand(self.doc, [], [edge], "Connect"))
+        return True
+
+    def move(self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]]) -> None:
+        self.push(MoveNodesCommand(self.doc, moves, "Move"))
+
+    # -- deleting ----------------------------------------------------------------------------
+    def delete_selected(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        edges = self.scene.selected_edge_ids()
+        if nodes or edges:
+            text = "Delete" if nodes else "Disconnect"
+            self.push(RemoveItemsCommand(self.doc, nodes, edges, text))
+
+    def select_all(self) -> None:
+        for item in self.scene.node_items.values():
+            item.setSelected(True)
+
+    # -- clipboard ---------------------------------------------------------------------------
+    def selection_payload(self) -> dict[str, Any] | None:
+        ids = set(self.scene.selected_node_ids())
+        if not ids:
+            return None
+        wf = self.doc.workflow
+        return {
+            "flowdesk": 1,
+            "nodes": [n.model_dump(mode="json", by_alias=True) for n in wf.nodes
+                      if n.id in ids],
+            "edges": [e.model_dump(mode="json", by_alias=True) for e in wf.edges
+                      if e.source in ids and e.target in ids],
+        }
+
+    def copy(self) -> bool:
+        payload = self.selection_payload()
+        if payload is None:
+            return False
+        mime = QMimeData()
+        text = json.dumps(payload, indent=2)
+        mime.setData(CLIP_MIME, text.encode())
+        mime.setText(text)
+        QApplication.clipboard().setMimeData(mime)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.push(RemoveItemsCommand(self.doc, self.scene.selected_node_ids(), [], "Cut"))
+
+    def paste(self, payload: dict[str, Any] | None = None, offset: float = 40.0) -> list[str]:
+        if payload is None:
+            mime = QApplication.clipboard().mimeData()
+            raw = bytes(mime.data(CLIP_MIME).data()).decode() if mime.hasFormat(CLIP_MIME) \
+                else mime.text()
+            try:
+                payload = json.loads(raw)
+            except (json.JSONDecodeError, TypeError):
+                return []
+        if not isinstance(payload, dict) or not payload.get("nodes"):
+            return []
+        nodes = copy.deepcopy(payload["nodes"])
+        mapping: dict[str, str] = {}
+        taken = {n.id for n in self.doc.workflow.nodes}
+        for node in nodes:
+            base = node["id"]
+            new_id = base
+            i = 2
+            while new_id in taken:
+                new_id = f"{base}_{i}"
+                i += 1
+            taken.add(new_id)
+            mapping[base] = new_id
+            node["id"] = new_id
+            pos = node.setdefault("position", {"x": 0, "y": 0})
+            pos["x"] = snap(pos.get("x", 0) + offset)
+            pos["y"] = snap(pos.get("y", 0) + offset)
+        edges = []
+        taken_edges = {e.id for e in self.doc.workflow.edges}
+        for edge in copy.deepcopy(payload.get("edges", [])):
+            if edge["source"] not in mapping or edge["target"] not in mapping:
+                continue
+            edge["source"], edge["target"] = mapping[edge["source"]], mapping[edge["target"]]
+            i = len(taken_edges) + 1
+            while f"e{i}" in taken_edges:
+                i += 1
+            edge["id"] = f"e{i}"
+            taken_edges.add(edge["id"])
+            edges.append(edge)
+        self.push(AddItemsCommand(self.doc, nodes, edges, "Paste"))
+        self.scene.select_nodes(list(mapping.values()))
+        return list(mapping.values())
+
+    def duplicate(self) -> list[str]:
+        payload = self.selection_payload()
+        return self.paste(payload) if payload is not None else []
+
+    # -- layout ------------------------------------------------------------------------------
+    def auto_layout(self) -> None:
+        positions = layered_layout(self.doc.workflow)
+        moves = {}
+        for node_id, (x, y) in positions.items():
+            pos = self.doc.node(node_id).position
+            if (pos.x, pos.y) != (x, y):
+                moves[node_id] = ((pos.x, pos.y), (x, y))
+        if moves:
+            self.push(MoveNodesCommand(self.doc, moves, "Auto-layout"))

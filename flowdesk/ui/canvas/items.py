@@ -1,0 +1,327 @@
+"""Graphics items. They only show the model: the scene sets their state through setters,
+keyed by node or edge id, and never reads workflow state back from them."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsObject,
+    QGraphicsPathItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from flowdesk.document.run_controller import StepView
+from flowdesk.model.status import StepStatus
+from flowdesk.ui.theme import STATUS_COLORS, category_color, current_theme, svg_renderer
+
+__all__ = ["EdgeItem", "NodeItem"]
+
+NODE_W, NODE_H = 220.0, 68.0
+PORT_R = 6.0
+_GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
+           StepStatus.WAITING: "❚❚", StepStatus.CANCELLED: "■", StepStatus.PENDING: "•"}
+
+
+def _fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+class NodeItem(QGraphicsObject):
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.label = node_id
+        self.type_name = ""
+        self.category = ""
+        self.icon = "test"
+        self.ports: tuple[str, ...] = ()
+        self.trigger = False
+        self.view: StepView | None = None
+        self.problems: list[str] = []
+        self.phase = 0.0  # animation phase of the running badge
+        self.hover_state: bool | None = None  # connection feedback: True ok, False refused
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    # -- setters (the only way state gets in) ------------------------------------------------
+    def set_model(self, label: str, type_name: str, category: str, icon: str,
+                  ports: tuple[str, ...], trigger: bool) -> None:
+        if (self.label, self.type_name, self.category, self.icon, self.ports, self.trigger) \
+                == (label, type_name, category, icon, ports, trigger):
+            return
+        self.prepareGeometryChange()
+        self.label, self.type_name, self.category, self.icon = label, type_name, category, icon
+        self.ports, self.trigger = ports, trigger
+        self.update()
+
+    def set_view(self, view: StepView | None) -> None:
+        self.view = view
+        tip = ""
+        if view is not None and view.error:
+            tip = f"{view.status.value}: {view.error}"
+        self._update_tooltip(tip)
+        self.update()
+
+    def set_problems(self, problems: list[str]) -> None:
+        if problems == self.problems:
+            return
+        self.problems = problems
+        self._update_tooltip("")
+        self.update()
+
+    def set_hover_state(self, state: bool | None) -> None:
+        if state != self.hover_state:
+            self.hover_state = state
+            self.update()
+
+    def _update_tooltip(self, status_tip: str) -> None:
+        lines = [f"{self.label} ({self.type_name})"]
+        lines += [f"⚠ {p}" for p in self.problems]
+        if status_tip:
+            lines.append(status_tip)
+        self.setToolTip("\n".join(lines))
+
+    # -- geometry ----------------------------------------------------------------------------
+    def output_handles(self) -> tuple[str | None, ...]:
+        return self.ports if self.ports else (None,)
+
+    def input_port(self) -> QPointF:
+        return self.mapToScene(QPointF(0, NODE_H / 2))
+
+    def _output_local(self, handle: str | None) -> QPointF:
+        handles = self.output_handles()
+        index = handles.index(handle) if handle in handles else 0
+        return QPointF(NODE_W, NODE_H * (index + 1) / (len(handles) + 1))
+
+    def output_port(self, handle: str | None) -> QPointF:
+        return self.mapToScene(self._output_local(handle))
+
+    def port_at(self, scene_pos: QPointF) -> tuple[str, str | None] | None:
+        """("out", handle) or ("in", None) when ``scene_pos`` is on a port."""
+        local = self.mapFromScene(scene_pos)
+        for handle in self.output_handles():
+            if (local - self._output_local(handle)).manhattanLength() <= PORT_R * 2.2:
+                return ("out", handle)
+        if not self.trigger and (local - QPointF(0, NODE_H / 2)).manhattanLength() <= \
+                PORT_R * 2.2:
+            return ("in", None)
+        return None
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_R - 10, -12, NODE_W + 2 * PORT_R + 20, NODE_H + 34)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(-PORT_R, 0, NODE_W + 2 * PORT_R, NODE_H), 10, 10)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "node_item_moved"):
+                scene.node_item_moved(self.node_id)
+        return super().itemChange(change, value)
+
+    # -- painting ----------------------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        theme = current_theme()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(0, 0, NODE_W, NODE_H)
+        border = QColor(theme.node_border)
+        width = 1.0
+        if self.isSelected():
+            border, width = QColor(theme.selection), 2.0
+        if self.hover_state is not None:
+            border = QColor("#16a34a" if self.hover_state else "#dc2626")
+            width = 2.5
+        status = self.view.status if self.view is not None else None
+        if status is not None and status not in (StepStatus.PENDING,):
+            border = QColor(STATUS_COLORS[status]) if not self.isSelected() else border
+            width = max(width, 1.6)
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QColor(theme.node))
+        painter.drawRoundedRect(rect, 10, 10)
+        # category strip
+        color = category_color(self.category)
+        strip = QPainterPath()
+        strip.addRoundedRect(QRectF(0, 0, 8, NODE_H), 4, 4)
+        painter.fillPath(strip, color)
+        # icon disc
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        icon_rect = QRectF(18, (NODE_H - 34) / 2, 34, 34)
+        painter.drawRoundedRect(icon_rect, 9, 9)
+        svg_renderer(self.icon).render(painter, icon_rect.adjusted(7, 7, -7, -7))
+        # texts
+        painter.setPen(QColor(theme.text))
+        font = QFont(painter.font())
+        font.setPointSizeF(10)
+        font.setBold(True)
+        painter.setFont(font)
+        text_w = NODE_W - 64 - (34 if self.ports else 22)
+        label = painter.fontMetrics().elidedText(self.label, Qt.TextElideMode.ElideRight,
+                                                 int(text_w))
+        painter.drawText(QRectF(62, 14, text_w, 20), Qt.AlignmentFlag.AlignVCenter, label)
+        font.setBold(False)
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        painter.setPen(QColor(theme.subtext))
+        painter.drawText(QRectF(62, 36, text_w, 18), Qt.AlignmentFlag.AlignVCenter,
+                         self.type_name)
+        # ports
+        painter.setPen(QPen(QColor(theme.node), 2))
+        painter.setBrush(QColor(theme.edge))
+        if not self.trigger:
+            painter.drawEllipse(QPointF(0, NODE_H / 2), PORT_R, PORT_R)
+        small = QFont(font)
+        small.setPointSizeF(7.5)
+        for handle in self.output_handles():
+            pos = self._output_local(handle)
+            painter.setPen(QPen(QColor(theme.node), 2))
+            painter.setBrush(QColor(theme.edge))
+            painter.drawEllipse(pos, PORT_R, PORT_R)
+            if handle is not None:
+                painter.setFont(small)
+                painter.setPen(QColor(theme.subtext))
+                painter.drawText(QRectF(pos.x() - 64, pos.y() - 8, 54, 16),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 handle)
+        self._paint_status(painter, font)
+        if self.problems:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#dc2626"))
+            painter.drawEllipse(QPointF(4, 2), 9, 9)
+            painter.setPen(QColor("white"))
+            bold = QFont(font)
+            bold.setBold(True)
+            bold.setPointSizeF(9)
+            painter.setFont(bold)
+            painter.drawText(QRectF(-5, -7, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_status(self, painter: QPainter, font: QFont) -> None:
+        view = self.view
+        if view is None:
+            return
+        color = QColor(STATUS_COLORS[view.status])
+        center = QPointF(NODE_W - 14, 14)
+        if view.status is StepStatus.RUNNING:
+            painter.setPen(QPen(QColor(color.red(), color.green(), color.blue(), 60), 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(center, 7, 7)
+            painter.setPen(QPen(color, 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            start = int(-self.phase * 360 * 16) % (360 * 16)
+            painter.drawArc(QRectF(center.x() - 7, center.y() - 7, 14, 14), start, 100 * 16)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawEllipse(center, 9, 9)
+            painter.setPen(QColor("white"))
+            glyph_font = QFont(font)
+            glyph_font.setBold(True)
+            glyph_font.setPointSizeF(7.5)
+            painter.setFont(glyph_font)
+            painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18),
+                             Qt.AlignmentFlag.AlignCenter, _GLYPHS.get(view.status, ""))
+        parts = [view.status.value]
+        if view.attempt > 1:
+            parts.append(f"{view.attempt} attempts")
+        if view.duration_ms is not None and view.status is not StepStatus.RUNNING:
+            parts.append(_fmt_ms(view.duration_ms))
+        info = QFont(font)
+        info.setPointSizeF(8)
+        painter.setFont(info)
+        painter.setPen(color)
+        painter.drawText(QRectF(8, NODE_H + 2, NODE_W - 8, 16),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         " · ".join(parts))
+
+
+class EdgeItem(QGraphicsPathItem):
+    def __init__(self, edge_id: str, source: str, handle: str | None, target: str) -> None:
+        super().__init__()
+        self.edge_id = edge_id
+        self.source = source
+        self.handle = handle
+        self.target = target
+        self.state: str | None = None  # "taken", "dead" or None
+        self.problems: list[str] = []
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        self._apply_pen()
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        dx = max(abs(end.x() - start.x()) / 2, 50.0)
+        path = QPainterPath(start)
+        path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
+        self.setPath(path)
+
+    def set_state(self, state: str | None) -> None:
+        if state != self.state:
+            self.state = state
+            self._apply_pen()
+
+    def set_problems(self, problems: list[str]) -> None:
+        self.problems = problems
+        self.setToolTip("\n".join(f"⚠ {p}" for p in problems))
+        self._apply_pen()
+
+    def _apply_pen(self) -> None:
+        theme = current_theme()
+        color, width, style = QColor(theme.edge), 2.0, Qt.PenStyle.SolidLine
+        if self.state == "taken":
+            color, width = QColor(STATUS_COLORS[StepStatus.COMPLETED]), 3.0
+        elif self.state == "dead":
+            color, style = QColor(theme.grid).darker(115), Qt.PenStyle.DashLine
+        if self.problems:
+            color = QColor("#dc2626")
+        self.setPen(QPen(color, width, style, Qt.PenCapStyle.RoundCap))
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(self.pen())
+        if self.isSelected():
+            pen.setColor(QColor(current_theme().selection))
+            pen.setWidthF(pen.widthF() + 1)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        # arrow head at the target
+        path = self.path()
+        if path.length() > 20:
+            end = path.pointAtPercent(1.0)
+            before = path.pointAtPercent(path.percentAtLength(path.length() - 10))
+            angle = math.atan2(end.y() - before.y(), end.x() - before.x())
+            size = 7.0
+            p1 = end - QPointF(math.cos(angle - 0.45) * size, math.sin(angle - 0.45) * size)
+            p2 = end - QPointF(math.cos(angle + 0.45) * size, math.sin(angle + 0.45) * size)
+            head = QPainterPath(end)
+            head.lineTo(p1)
+            head.lineTo(p2)
+            head.closeSubpath()
+            painter.fillPath(head, QBrush(pen.color()))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12)
+        return stroker.createStroke(self.path())

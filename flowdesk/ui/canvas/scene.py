@@ -1,0 +1,298 @@
+"""The scene mirrors the document: it follows the document's signals and keeps id→item maps.
+It never writes the model; user gestures become intents (signals) that the window turns into
+undo commands: ``connect_requested``, ``nodes_moved`` (one per drag, on release)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneMouseEvent,
+)
+
+from flowdesk.document.document import WorkflowDocument
+from flowdesk.document.run_controller import StepView
+from flowdesk.model.errors import UnknownStepType
+from flowdesk.model.status import StepStatus
+from flowdesk.ui.canvas.items import EdgeItem, NodeItem
+from flowdesk.ui.theme import current_theme
+
+__all__ = ["GRID", "WorkflowScene"]
+
+GRID = 20.0
+
+
+def snap(value: float) -> float:
+    return round(value / GRID) * GRID
+
+
+class WorkflowScene(QGraphicsScene):
+    connect_requested = Signal(str, object, str)  # source id, handle (str | None), target id
+    nodes_moved = Signal(dict)  # {id: ((old x, old y), (new x, new y))}
+    connection_feedback = Signal(str)  # why a hovered connection is refused ("" when ok)
+
+    def __init__(self, doc: WorkflowDocument) -> None:
+        super().__init__()
+        self.doc = doc
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[str, EdgeItem] = {}
+        self.views_by_step: dict[str, StepView] = {}
+        self._drag: tuple[str, str | None] | None = None
+        self._drag_path: QGraphicsPathItem | None = None
+        self._hovered: NodeItem | None = None
+        self.setSceneRect(QRectF(-20000, -20000, 40000, 40000))
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self._animation = QTimer(self, interval=60)
+        self._animation.timeout.connect(self._animate)
+        doc.node_added.connect(self._on_node_added)
+        doc.node_removed.connect(self._on_node_removed)
+        doc.node_changed.connect(self._on_node_changed)
+        doc.node_moved.connect(self._on_node_moved)
+        doc.edge_added.connect(self._on_edge_added)
+        doc.edge_removed.connect(self._on_edge_removed)
+        doc.problems_changed.connect(self._on_problems)
+        for node in doc.workflow.nodes:
+            self._on_node_added(node.id)
+        for edge in doc.workflow.edges:
+            self._on_edge_added(edge.id)
+        self._on_problems(doc.problems)
+
+    # -- document -> items -------------------------------------------------------------------
+    def _on_node_added(self, node_id: str) -> None:
+        item = NodeItem(node_id)
+        self.node_items[node_id] = item
+        self._sync_node(item)
+        pos = self.doc.node(node_id).position
+        item.setPos(pos.x, pos.y)
+        self.addItem(item)
+
+    def _sync_node(self, item: NodeItem) -> None:
+        node = self.doc.node(item.node_id)
+        try:
+            entry = self.doc.registry.get(node.type).catalog
+            item.set_model(node.label, entry.label, entry.category, entry.icon, entry.ports,
+                           entry.trigger)
+        except (UnknownStepType, ImportError):
+            item.set_model(node.label, f"unknown: {node.type}", "", "test", (), False)
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self.node_items.pop(node_id)
+        if self._hovered is item:
+            self._hovered = None
+        self.removeItem(item)
+
+    def _on_node_changed(self, node_id: str) -> None:
+        self._sync_node(self.node_items[node_id])
+
+    def _on_node_moved(self, node_id: str) -> None:
+        pos = self.doc.node(node_id).position
+        item = self.node_items[node_id]
+        if (item.pos().x(), item.pos().y()) != (pos.x, pos.y):
+            item.setPos(pos.x, pos.y)
+
+    def _on_edge_added(self, edge_id: str) -> None:
+        edge = self.doc.edge(edge_id)
+        item = EdgeItem(edge_id, edge.source, edge.source_handle, edge.target)
+        self.edge_items[edge_id] = item
+        self.addItem(item)
+        self._route(item)
+        self._edge_state(item)
+
+    def _on_edge_removed(self, edge_id: str) -> None:
+        self.removeItem(self.edge_items.pop(edge_id))
+
+    def _on_problems(self, problems: list) -> None:
+        by_node: dict[str, list[str]] = {}
+        by_edge: dict[str, list[str]] = {}
+        for p in problems:
+            if p.edge_id is not None:
+                by_edge.setdefault(p.edge_id, []).append(p.message)
+            elif p.node_id is not None:
+                by_node.setdefault(p.node_id, []).append(
+                    f"{p.field}: {p.message}" if p.field else p.message)
+        for node_id, item in self.node_items.items():
+            item.set_problems(by_node.get(node_id, []))
+        for edge_id, edge_item in self.edge_items.items():
+            edge_item.set_problems(by_edge.get(edge_id, []))
+
+    def _route(self, item: EdgeItem) -> None:
+        source = self.node_items.get(item.source)
+        target = self.node_items.get(item.target)
+        if source is None or target is None:
+            item.setVisible(False)
+            return
+        item.setVisible(True)
+        item.set_ends(source.output_port(item.handle), target.input_port())
+
+    def node_item_moved(self, node_id: str) -> None:
+        for item in self.edge_items.values():
+            if node_id in (item.source, item.target):
+                self._route(item)
+
+    # -- run state ---------------------------------------------------------------------------
+    def apply_step_views(self, views: dict[str, StepView], replace: bool = False) -> None:
+        if replace:
+            self.views_by_step = {}
+        self.views_by_step.update(views)
+        targets = self.node_items if replace else {k: self.node_items[k] for k in views
+                                                   if k in self.node_items}
+        for node_id, item in targets.items():
+            item.set_view(self.views_by_step.get(node_id))
+        for edge in self.edge_items.values():
+            if replace or edge.source in views or edge.target in views:
+                self._edge_state(edge)
+        running = any(v.status is StepStatus.RUNNING for v in self.views_by_step.values())
+        if running and not self._animation.isActive():
+            self._animation.start()
+        elif not running:
+            self._animation.stop()
+
+    def clear_step_views(self) -> None:
+        self.apply_step_views({}, replace=True)
+
+    def _edge_state(self, item: EdgeItem) -> None:
+        source = self.views_by_step.get(item.source)
+        target = self.views_by_step.get(item.target)
+        if source is None:
+            item.set_state(None)
+        elif source.status is StepStatus.COMPLETED and (
+                source.branch is None or source.branch == item.handle):
+            item.set_state("taken" if target is None or
+                           target.status is not StepStatus.SKIPPED else "dead")
+        elif source.status in (StepStatus.SKIPPED, StepStatus.COMPLETED):
+            item.set_state("dead")
+        else:
+            item.set_state(None)
+
+    def _animate(self) -> None:
+        for node_id, view in self.views_by_step.items():
+            if view.status is StepStatus.RUNNING and node_id in self.node_items:
+                item = self.node_items[node_id]
+                item.phase = (item.phase + 0.08) % 1.0
+                item.update()
+
+    # -- selection helpers -------------------------------------------------------------------
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edge_ids(self) -> list[str]:
+        return [i.edge_id for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.node_items:
+                self.node_items[node_id].setSelected(True)
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    # -- gestures ----------------------------------------------------------------------------
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            item = self.node_at(event.scenePos())
+            port = item.port_at(event.scenePos()) if item is not None else None
+            if item is not None and port is not None and port[0] == "out":
+                self._drag = (item.node_id, port[1])
+                self._drag_path = QGraphicsPathItem()
+                self._drag_path.setPen(QPen(QColor(current_theme().selection), 2,
+                                            Qt.PenStyle.DashLine))
+                self._drag_path.setZValue(5)
+                self.addItem(self._drag_path)
+                self._update_drag(event.scenePos())
+                event.accept()
+                return
+        self._press_positions = {nid: (i.pos().x(), i.pos().y())
+                                 for nid, i in self.node_items.items()}
+        super().mousePressEvent(event)
+
+    def _update_drag(self, pos: QPointF) -> None:
+        assert self._drag is not None and self._drag_path is not None
+        source, handle = self._drag
+        start = self.node_items[source].output_port(handle)
+        dx = max(abs(pos.x() - start.x()) / 2, 40.0)
+        path = QPainterPath(start)
+        path.cubicTo(start + QPointF(dx, 0), pos - QPointF(dx, 0), pos)
+        self._drag_path.setPath(path)
+        target = self.node_at(pos)
+        if target is not None and target.node_id == source:
+            target = None
+        if self._hovered is not None and self._hovered is not target:
+            self._hovered.set_hover_state(None)
+        self._hovered = target
+        if target is not None:
+            reason = self.doc.can_connect(source, handle, target.node_id)
+            target.set_hover_state(reason is None)
+            self.connection_feedback.emit(reason or "")
+        else:
+            self.connection_feedback.emit("")
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None:
+            self._update_drag(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None:
+            source, handle = self._drag
+            target = self._hovered
+            self._drag = None
+            if self._drag_path is not None:
+                self.removeItem(self._drag_path)
+                self._drag_path = None
+            if target is not None:
+                target.set_hover_state(None)
+                self._hovered = None
+                if self.doc.can_connect(source, handle, target.node_id) is None:
+                    self.connect_requested.emit(source, handle, target.node_id)
+            self.connection_feedback.emit("")
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self._finish_move()
+
+    def _finish_move(self) -> None:
+        """A drag ends: snap to the grid and report every moved node as one intent."""
+        before = getattr(self, "_press_positions", None)
+        self._press_positions = None
+        if not before:
+            return
+        moves = {}
+        for node_id, item in self.node_items.items():
+            old = before.get(node_id)
+            if old is None:
+                continue
+            new = (snap(item.pos().x()), snap(item.pos().y()))
+            if (item.pos().x(), item.pos().y()) != old:
+                model = self.doc.node(node_id).position
+                moves[node_id] = ((model.x, model.y), new)
+        if moves:
+            self.nodes_moved.emit(moves)
+
+    # -- background --------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        theme = current_theme()
+        painter.fillRect(rect, QColor(theme.canvas))
+        scale = painter.worldTransform().m11()
+        step = GRID if scale >= 0.6 else GRID * 5
+        if scale < 0.15:
+            return
+        painter.setPen(QPen(QColor(theme.grid), 2 / max(scale, 0.3)))
+        left = int(rect.left() // step) * step
+        top = int(rect.top() // step) * step
+        points = []
+        y = top
+        while y < rect.bottom():
+            x = left
+            while x < rect.right():
+                points.append(QPointF(x, y))
+                x += step
+            y += step
+        painter.drawPoints(points)

@@ -1,0 +1,275 @@
+"""Dialogs: the run input (a form from the workflow's input_schema, or JSON), the workflow
+library, quick-add, and the first-start welcome."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.engine.inputs import check_input
+from flowdesk.engine.registry import CatalogEntry
+from flowdesk.model.run import WorkflowInfo
+from flowdesk.ui.panels.editors import CodeEditor
+from flowdesk.ui.theme import step_icon
+
+__all__ = ["LibraryDialog", "QuickAddDialog", "RunInputDialog", "WelcomeDialog"]
+
+
+class RunInputDialog(QDialog):
+    """Asks for the run input: one field per property of ``input_schema``, or raw JSON."""
+
+    def __init__(self, schema: dict[str, Any], initial: Any,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Run workflow")
+        self.schema = schema or {"type": "object"}
+        self.props: dict[str, dict[str, Any]] = {
+            k: v for k, v in (self.schema.get("properties") or {}).items()
+            if isinstance(v, dict)}
+        initial = initial if isinstance(initial, dict) else {}
+        self.tabs = QTabWidget()
+        form_page = QWidget()
+        form = QFormLayout(form_page)
+        self.fields: dict[str, QWidget] = {}
+        required = set(self.schema.get("required", []))
+        for name, prop in self.props.items():
+            kind = prop.get("type", "string")
+            value = initial.get(name)
+            if kind == "boolean":
+                widget: QWidget = QCheckBox()
+                widget.setChecked(bool(value))
+            else:
+                widget = QLineEdit()
+                if value is not None:
+                    widget.setText(value if isinstance(value, str) else json.dumps(value))
+                widget.setPlaceholderText(kind)
+            self.fields[name] = widget
+            form.addRow(f"{name}{' *' if name in required else ''}", widget)
+        if not self.props:
+            hint = QLabel("This workflow declares no input fields; use the JSON tab.")
+            hint.setProperty("role", "hint")
+            form.addRow(hint)
+        self.json = CodeEditor("json")
+        self.json.setPlainText(json.dumps(initial, indent=2, ensure_ascii=False))
+        self.tabs.addTab(form_page, "Form")
+        self.tabs.addTab(self.json, "JSON")
+        if not self.props:
+            self.tabs.setCurrentIndex(1)
+        self.tabs.currentChanged.connect(self._sync)
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button.setProperty("role", "primary")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(460, 360)
+        self.value: Any = None
+
+    def _form_value(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, widget in self.fields.items():
+            kind = self.props[name].get("type", "string")
+            if isinstance(widget, QCheckBox):
+                out[name] = widget.isChecked()
+                continue
+            assert isinstance(widget, QLineEdit)
+            text = widget.text()
+            if text == "":
+                continue
+            if kind == "string":
+                out[name] = text
+            else:
+                try:
+                    out[name] = json.loads(text)
+                except json.JSONDecodeError:
+                    out[name] = text  # reported by check_input with the expected type
+        return out
+
+    def _sync(self, index: int) -> None:
+        if index == 1:
+            try:
+                current = json.loads(self.json.toPlainText() or "{}")
+            except json.JSONDecodeError:
+                current = {}
+            if not isinstance(current, dict):
+                current = {}
+            current.update(self._form_value())
+            self.json.setPlainText(json.dumps(current, indent=2, ensure_ascii=False))
+
+    def current_value(self) -> Any:
+        if self.tabs.currentIndex() == 0 and self.props:
+            return self._form_value()
+        return json.loads(self.json.toPlainText() or "{}")
+
+    def _accept(self) -> None:
+        try:
+            value = self.current_value()
+        except json.JSONDecodeError as exc:
+            self.error.setText(f"Not valid JSON: {exc.msg} at line {exc.lineno}")
+            return
+        problems = check_input(self.schema, value)
+        if problems:
+            self.error.setText("\n".join(problems))
+            return
+        self.value = value
+        self.accept()
+
+
+class LibraryDialog(QDialog):
+    """Open, create, rename, duplicate, delete, import and export stored workflows."""
+
+    open_requested = Signal(str)
+    new_requested = Signal()
+    rename_requested = Signal(str)
+    duplicate_requested = Signal(str)
+    delete_requested = Signal(str)
+    import_requested = Signal()
+    export_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Workflows")
+        self.search = QLineEdit(placeholderText="Filter…")
+        self.list = QListWidget()
+        self.list.itemDoubleClicked.connect(lambda _i: self._emit(self.open_requested))
+        self.search.textChanged.connect(self._filter)
+        buttons = QHBoxLayout()
+        for text, handler in (("New", self.new_requested.emit),
+                              ("Import…", self.import_requested.emit),
+                              ("Rename…", lambda: self._emit(self.rename_requested)),
+                              ("Duplicate", lambda: self._emit(self.duplicate_requested)),
+                              ("Export…", lambda: self._emit(self.export_requested)),
+                              ("Delete", lambda: self._emit(self.delete_requested))):
+            button = QPushButton(text)
+            button.clicked.connect(handler)
+            buttons.addWidget(button)
+        open_button = QPushButton("Open")
+        open_button.setProperty("role", "primary")
+        open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        buttons.addStretch(1)
+        buttons.addWidget(open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.resize(720, 420)
+
+    def set_workflows(self, items: list[WorkflowInfo]) -> None:
+        self.list.clear()
+        for info in items:
+            item = QListWidgetItem(f"{info.name}   ·   v{info.version}"
+                                   + (f"   ·   {info.description}" if info.description else ""))
+            item.setData(Qt.ItemDataRole.UserRole, info.name)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._filter(self.search.text())
+
+    def selected_name(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _emit(self, signal: Any) -> None:
+        name = self.selected_name()
+        if name is not None:
+            signal.emit(name)
+
+    def _filter(self, text: str) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(text.lower() not in item.text().lower())
+
+
+class QuickAddDialog(QDialog):
+    """Tab / Ctrl+K: type to find a step type, Enter adds it."""
+
+    chosen = Signal(str)
+
+    def __init__(self, catalog: list[CatalogEntry], parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.search = QLineEdit(placeholderText="Add a step…")
+        self.list = QListWidget()
+        for entry in catalog:
+            if entry.category == "Test":
+                continue
+            item = QListWidgetItem(step_icon(entry.icon, entry.category),
+                                   f"{entry.label}  —  {entry.description}")
+            item.setData(Qt.ItemDataRole.UserRole, entry.type)
+            self.list.addItem(item)
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._choose)
+        self.list.itemActivated.connect(lambda _i: self._choose())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        self.resize(480, 320)
+        self._filter("")
+
+    def _filter(self, text: str) -> None:
+        first = None
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            hidden = text.lower() not in (item.text() + item.data(
+                Qt.ItemDataRole.UserRole)).lower()
+            item.setHidden(hidden)
+            if not hidden and first is None:
+                first = item
+        if first is not None:
+            self.list.setCurrentItem(first)
+
+    def _choose(self) -> None:
+        item = self.list.currentItem()
+        if item is not None and not item.isHidden():
+            self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+            self.accept()
+
+
+class WelcomeDialog(QDialog):
+    """First start: offer the example workflows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to flowdesk")
+        text = QLabel(
+            "<h3>Welcome to flowdesk</h3>"
+            "<p>Build workflows by dragging steps from the palette onto the canvas and "
+            "connecting an output port to an input port. Press <b>Run</b> and watch each "
+            "step's badge change as it runs.</p>"
+            "<p>Add the example workflows to see what flowdesk can do?</p>")
+        text.setWordWrap(True)
+        self.examples = QPushButton("Add the examples")
+        self.examples.setProperty("role", "primary")
+        self.empty = QPushButton("Start with an empty workflow")
+        self.examples.clicked.connect(self.accept)
+        self.empty.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.empty)
+        buttons.addWidget(self.examples)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(buttons)
+        self.resize(460, 220)

@@ -1,0 +1,635 @@
+"""The main window: palette · canvas · inspector, with the run panel below.
+
+It wires widgets to the document (edits are undo commands, through CanvasActions), to the
+library (open/save), and to the RunController (runs, approvals). It holds no workflow state
+of its own beyond which workflow is open and which run is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QWidget,
+)
+
+from flowdesk.document.document import WorkflowDocument
+from flowdesk.document.library import WorkflowLibrary
+from flowdesk.document.run_controller import RunController, StepView
+from flowdesk.model.errors import FlowdeskError
+from flowdesk.model.status import RunStatus
+from flowdesk.paths import data_dir
+from flowdesk.resources import examples_dir, icons_dir
+from flowdesk.ui import theme
+from flowdesk.ui.actions import CanvasActions
+from flowdesk.ui.canvas.scene import WorkflowScene
+from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.dialogs import LibraryDialog, QuickAddDialog, RunInputDialog, WelcomeDialog
+from flowdesk.ui.panels.approvals import ApprovalsInbox
+from flowdesk.ui.panels.inspector import Inspector
+from flowdesk.ui.panels.palette import Palette
+from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
+
+
+def app_settings() -> QSettings:
+    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    notice = Signal(str)
+
+    def __init__(self, library: WorkflowLibrary, controller: RunController) -> None:
+        super().__init__()
+        self.library = library
+        self.controller = controller
+        self.registry = library.registry
+        self.doc: WorkflowDocument | None = None
+        self.scene: WorkflowScene | None = None
+        self.actions_: CanvasActions | None = None
+        self.current_run: str | None = None
+        self.last_notice = ""
+        self.settings = app_settings()
+        self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
+        self.resize(1440, 900)
+
+        self.view = WorkflowView()
+        self.view.step_dropped.connect(self._dropped)
+        self.setCentralWidget(self.view)
+        self.empty_hint = QLabel("Drag a step from the palette to start", self.view)
+        self.empty_hint.setProperty("role", "hint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+        catalog = self.registry.catalog()
+        self.palette = Palette(catalog)
+        self.palette.step_activated.connect(self.add_step_here)
+        self.inspector = Inspector(self._push)
+        self.event_log = EventLog()
+        self.step_details = StepDetails()
+        self.history = HistoryTable()
+        self.history.run_opened.connect(self.show_run)
+        self.approvals = ApprovalsInbox()
+        self.approvals.decision_made.connect(self._decide)
+        self.approvals.event_sent.connect(self._send_event)
+        self.approvals.run_opened.connect(self._open_run_of_any_workflow)
+        self.problems = ProblemsList()
+        self.problems.problem_activated.connect(self._select_node)
+        self.tabs = QTabWidget()
+        for widget, title in ((self.event_log, "Events"), (self.step_details, "Step"),
+                              (self.history, "History"), (self.approvals, "Approvals"),
+                              (self.problems, "Problems")):
+            self.tabs.addTab(widget, title)
+        self._dock(self.palette, "Steps", Qt.DockWidgetArea.LeftDockWidgetArea, 240)
+        self._dock(self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, 360)
+        self._dock(self.tabs, "Run", Qt.DockWidgetArea.BottomDockWidgetArea, 260)
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+
+        self._build_actions()
+        controller.steps_updated.connect(self._steps_updated)
+        controller.run_status_changed.connect(self._run_status_changed)
+        controller.events_received.connect(self.event_log.append)
+        controller.waiting_changed.connect(self.refresh_approvals)
+        controller.error_raised.connect(self.notify)
+        library.saved.connect(lambda name, v: self.statusBar().showMessage(
+            f"Saved '{name}' (version {v})", 3000))
+        self.refresh_approvals()
+        self._update_title()
+
+    # -- layout helpers ----------------------------------------------------------------------
+    def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, size: int) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        orientation = Qt.Orientation.Vertical if area == Qt.DockWidgetArea.BottomDockWidgetArea \
+            else Qt.Orientation.Horizontal
+        self.resizeDocks([dock], [size], orientation)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.empty_hint.setGeometry(self.view.rect())
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, menu: Any = None,
+                canvas_only: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if canvas_only:
+            # single keys (F, Delete, Tab) act on the canvas, not while typing in a field
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        edit_menu = bar.addMenu("&Edit")
+        view_menu = bar.addMenu("&View")
+        run_menu = bar.addMenu("&Run")
+        a = self._action
+        self.act_new = a("New workflow", self.new_workflow, QKeySequence.StandardKey.New,
+                         file_menu)
+        self.act_open = a("Workflows…", self.show_library, QKeySequence.StandardKey.Open,
+                          file_menu, tip="Open, rename, duplicate or delete workflows")
+        self.act_open_file = a("Open file…", self.open_file_dialog, "Ctrl+Shift+O", file_menu)
+        self.recent_menu = file_menu.addMenu("Recent files")
+        self.act_save = a("Save version", self.save_version, QKeySequence.StandardKey.Save,
+                          file_menu, tip="Record this workflow as a new numbered version")
+        self.act_rename = a("Rename…", self.rename_dialog, None, file_menu)
+        self.act_export = a("Export…", self.export_dialog, "Ctrl+E", file_menu)
+        file_menu.addSeparator()
+        a("Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+
+        self.act_undo = a("Undo", self._undo, QKeySequence.StandardKey.Undo, edit_menu)
+        self.act_redo = a("Redo", self._redo, ["Ctrl+Shift+Z", "Ctrl+Y"], edit_menu)
+        edit_menu.addSeparator()
+        self.act_cut = a("Cut", lambda: self._with_actions("cut"), "Ctrl+X", edit_menu, True)
+        self.act_copy = a("Copy", lambda: self._with_actions("copy"), "Ctrl+C", edit_menu, True)
+        self.act_paste = a("Paste", lambda: self._with_actions("paste"), "Ctrl+V", edit_menu,
+                           True)
+        self.act_duplicate = a("Duplicate", lambda: self._with_actions("duplicate"), "Ctrl+D",
+                               edit_menu, True)
+        self.act_delete = a("Delete", lambda: self._with_actions("delete_selected"),
+                            [QKeySequence.StandardKey.Delete, "Backspace"], edit_menu, True)
+        self.act_select_all = a("Select all", lambda: self._with_actions("select_all"),
+                                "Ctrl+A", edit_menu, True)
+        self.act_quick_add = a("Add step…", self.quick_add, ["Tab", "Ctrl+K"], edit_menu, True)
+
+        self.act_fit = a("Zoom to fit", self.view.zoom_to_fit, "F", view_menu, True)
+        self.act_zoom_in = a("Zoom in", lambda: self.view.set_zoom(self.view.zoom * 1.2, True),
+                             ["Ctrl+=", "Ctrl++"], view_menu)
+        self.act_zoom_out = a("Zoom out", lambda: self.view.set_zoom(self.view.zoom / 1.2,
+                                                                     True), "Ctrl+-", view_menu)
+        a("Actual size", lambda: self.view.set_zoom(1.0, True), "Ctrl+0", view_menu)
+        self.act_layout = a("Auto-layout", self.auto_layout, "Ctrl+L", view_menu,
+                            tip="Arrange the steps in layers, left to right")
+        self.act_minimap = a("Minimap", lambda: self.view.minimap.setVisible(
+            self.act_minimap.isChecked()), None, view_menu)
+        self.act_minimap.setCheckable(True)
+        self.act_minimap.setChecked(True)
+        self.act_dark = a("Dark theme", self.toggle_theme, None, view_menu)
+        self.act_dark.setCheckable(True)
+        self.act_dark.setChecked(theme.current_theme().name == "dark")
+
+        self.act_run = a("Run…", self.run_dialog, ["Ctrl+Return", "F5"], run_menu,
+                         tip="Run the workflow")
+        self.act_cancel = a("Cancel run", self.cancel_run, None, run_menu)
+        self.act_retry = a("Retry failed steps", self.retry_run, None, run_menu)
+        self.act_run_from = a("Run from selected step", self.run_from_selected, "Ctrl+Shift+R",
+                              run_menu)
+        tb = self.addToolBar("Main")
+        tb.setObjectName("toolbar_main")
+        for action in (self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
+                       self.act_run, self.act_cancel, self.act_retry, None, self.act_layout,
+                       self.act_fit):
+            if action is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(action)
+        self._refresh_recent()
+        self._update_actions()
+
+    # -- documents ---------------------------------------------------------------------------
+    def open_document(self, doc: WorkflowDocument) -> None:
+        self.doc = doc
+        self.scene = WorkflowScene(doc)
+        self.actions_ = CanvasActions(doc, self.scene)
+        self.scene.connect_requested.connect(self.actions_.connect)
+        self.scene.nodes_moved.connect(self.actions_.move)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.connection_feedback.connect(
+            lambda reason: self.statusBar().showMessage(reason, 2000) if reason else None)
+        self.view.setScene(self.scene)
+        self.inspector.set_document(doc)
+        doc.problems_changed.connect(self._problems_changed)
+        doc.dirty_changed.connect(lambda _d: self._update_title())
+        doc.renamed.connect(lambda _n: self._update_title())
+        doc.node_added.connect(lambda _n: self._update_empty_hint())
+        doc.node_removed.connect(lambda _n: self._update_empty_hint())
+        doc.undo_stack.canUndoChanged.connect(lambda _v: self._update_actions())
+        doc.undo_stack.canRedoChanged.connect(lambda _v: self._update_actions())
+        self._problems_changed(doc.problems)
+        self.current_run = None
+        self.event_log.show_run(None, [])
+        self.step_details.show_step(None, None)
+        self.refresh_history()
+        self._update_title()
+        self._update_actions()
+        self._update_empty_hint()
+        QTimer.singleShot(0, self.view.zoom_to_fit)
+        self.settings.setValue("last_workflow", doc.name)
+
+    def _update_empty_hint(self) -> None:
+        self.empty_hint.setVisible(self.doc is not None and not self.doc.workflow.nodes)
+        self.empty_hint.setGeometry(self.view.rect())
+
+    def _update_title(self) -> None:
+        if self.doc is None:
+            self.setWindowTitle("flowdesk")
+            return
+        mark = " •" if self.doc.dirty else ""
+        version = f" (version {self.doc.version})" if self.doc.version else ""
+        self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
+
+    def _update_actions(self) -> None:
+        has_doc = self.doc is not None
+        self.act_undo.setEnabled(has_doc and self.doc.undo_stack.canUndo())
+        self.act_redo.setEnabled(has_doc and self.doc.undo_stack.canRedo())
+        running = self.current_run is not None and self.controller.is_running(self.current_run)
+        status = self._current_status()
+        for action in (self.act_run, self.act_save, self.act_layout, self.act_rename,
+                       self.act_export):
+            action.setEnabled(has_doc)
+        self.act_cancel.setEnabled(status in (RunStatus.RUNNING, RunStatus.PAUSED) or running)
+        self.act_retry.setEnabled(status in (RunStatus.FAILED, RunStatus.CANCELLED)
+                                  and not running)
+        self.act_run_from.setEnabled(status is not None and status.is_terminal)
+
+    def _current_status(self) -> RunStatus | None:
+        if self.current_run is None:
+            return None
+        try:
+            return self.library.run(self.current_run).status
+        except FlowdeskError:
+            return None
+
+    def new_workflow(self) -> None:
+        self.open_document(self.library.create())
+
+    def open_workflow(self, name: str) -> None:
+        self.open_document(self.library.open(name))
+
+    def open_file(self, path: str) -> None:
+        try:
+            self.open_document(self.library.open_file(path))
+        except FlowdeskError as exc:
+            self.notify(str(exc))
+            return
+        recent = [p for p in self.settings.value("recent", [], list) if p != path]
+        self.settings.setValue("recent", [path, *recent][:8])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.value("recent", [], list):
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open workflow file", "",
+                                              "Workflows (*.json)")
+        if path:
+            self.open_file(path)
+
+    def save_version(self) -> None:
+        if self.doc is not None:
+            version = self.library.save_version()
+            self.notify(f"Saved '{self.doc.name}' as version {version}")
+            self._update_title()
+
+    def rename_dialog(self) -> None:
+        if self.doc is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename workflow", "Name", text=self.doc.name)
+        if ok and name.strip():
+            self.rename_workflow(name.strip())
+
+    def rename_workflow(self, name: str) -> None:
+        from flowdesk.document.commands import RenameWorkflowCommand
+
+        if self.doc is None or name == self.doc.name:
+            return
+        if any(w.name == name for w in self.library.names()):
+            self.notify(f"A workflow named '{name}' already exists")
+            return
+        self._push(RenameWorkflowCommand(self.doc, name))
+        self.library.save_now()
+
+    def export_dialog(self) -> None:
+        if self.doc is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export workflow", f"{self.doc.name}.json",
+                                              "Workflows (*.json)")
+        if path:
+            self.library.export(self.doc.name, path)
+            self.notify(f"Exported to {path}")
+
+    def show_library(self) -> LibraryDialog:
+        dialog = LibraryDialog(self)
+        dialog.set_workflows(self.library.names())
+
+        def opened(name: str) -> None:
+            dialog.accept()
+            self.open_workflow(name)
+
+        def renamed(name: str) -> None:
+            new, ok = QInputDialog.getText(dialog, "Rename", "Name", text=name)
+            if ok and new.strip():
+                if self.doc is not None and self.doc.name == name:
+                    self.rename_workflow(new.strip())
+                else:
+                    self.library.store.rename_workflow(name, new.strip())
+                dialog.set_workflows(self.library.names())
+
+        def duplicated(name: str) -> None:
+            self.library.duplicate(name)
+            dialog.set_workflows(self.library.names())
+
+        def deleted(name: str) -> None:
+            self.library.delete(name)
+            if self.doc is not None and self.doc.name == name:
+                self.doc = None
+                remaining = self.library.names()
+                if remaining:
+                    self.open_workflow(remaining[0].name)
+                else:
+                    self.new_workflow()
+            dialog.set_workflows(self.library.names())
+
+        def imported() -> None:
+            path, _ = QFileDialog.getOpenFileName(dialog, "Import workflow", "",
+                                                  "Workflows (*.json)")
+            if path:
+                try:
+                    self.library.import_file(path)
+                except FlowdeskError as exc:
+                    self.notify(str(exc))
+                dialog.set_workflows(self.library.names())
+
+        def exported(name: str) -> None:
+            path, _ = QFileDialog.getSaveFileName(dialog, "Export workflow", f"{name}.json",
+                                                  "Workflows (*.json)")
+            if path:
+                self.library.export(name, path)
+
+        dialog.open_requested.connect(opened)
+        dialog.new_requested.connect(lambda: (dialog.accept(), self.new_workflow()))
+        dialog.rename_requested.connect(renamed)
+        dialog.duplicate_requested.connect(duplicated)
+        dialog.delete_requested.connect(deleted)
+        dialog.import_requested.connect(imported)
+        dialog.export_requested.connect(exported)
+        dialog.open()
+        return dialog
+
+    def first_start(self) -> None:
+        """Open the last workflow, or welcome a new user and offer the examples."""
+        last = self.settings.value("last_workflow", "", str)
+        names = [w.name for w in self.library.names()]
+        if last in names:
+            self.open_workflow(last)
+            return
+        if names:
+            self.open_workflow(names[0])
+            return
+        self.new_workflow()
+        dialog = WelcomeDialog(self)
+
+        def add_examples() -> None:
+            added = self.library.import_examples(examples_dir())
+            if added:
+                self.open_workflow(added[0])
+                self.notify(f"Added {len(added)} example workflows (File → Workflows…)")
+
+        dialog.accepted.connect(add_examples)
+        self.welcome = dialog
+        dialog.open()
+
+    # -- editing -----------------------------------------------------------------------------
+    def _push(self, command: Any) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.push(command)
+
+    def _undo(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.undo()
+
+    def _redo(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.redo()
+
+    def _with_actions(self, name: str) -> None:
+        if self.actions_ is not None:
+            getattr(self.actions_, name)()
+
+    def _dropped(self, step_type: str, pos: QPointF) -> None:
+        if self.actions_ is not None:
+            self.actions_.add_step(step_type, pos)
+
+    def add_step_here(self, step_type: str) -> str | None:
+        """Add a step: after the selected step (connected), or in the middle of the view."""
+        if self.actions_ is None or self.scene is None:
+            return None
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1:
+            return self.actions_.add_step(step_type, connect_from=selected[0])
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        return self.actions_.add_step(step_type, center)
+
+    def quick_add(self) -> QuickAddDialog:
+        dialog = QuickAddDialog(self.registry.catalog(), self)
+        dialog.chosen.connect(self.add_step_here)
+        dialog.move(self.view.mapToGlobal(self.view.rect().center()) - dialog.rect().center())
+        dialog.open()
+        self.quick_add_dialog = dialog
+        return dialog
+
+    def auto_layout(self) -> None:
+        if self.actions_ is not None:
+            self.actions_.auto_layout()
+            QTimer.singleShot(0, self.view.zoom_to_fit)
+
+    def toggle_theme(self) -> None:
+        name = "dark" if self.act_dark.isChecked() else "light"
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        theme.apply_theme(app, name)
+        self.settings.setValue("theme", name)
+        if self.scene is not None:
+            for edge in self.scene.edge_items.values():
+                edge.set_problems(edge.problems)
+            for item in self.scene.node_items.values():
+                item.update()
+            self.scene.update()
+        self.view.viewport().update()
+
+    def _selection_changed(self) -> None:
+        if self.scene is None:
+            return
+        nodes = self.scene.selected_node_ids()
+        node_id = nodes[0] if len(nodes) == 1 else None
+        self.inspector.show_node(node_id)
+        self._show_step_details(node_id)
+
+    def _select_node(self, node_id: str) -> None:
+        if self.scene is not None and node_id in self.scene.node_items:
+            self.scene.select_nodes([node_id])
+            self.view.centerOn(self.scene.node_items[node_id])
+
+    def _problems_changed(self, problems: list) -> None:
+        self.problems.set_problems(problems)
+        self.tabs.setTabText(4, f"Problems ({len(problems)})" if problems else "Problems")
+
+    # -- runs --------------------------------------------------------------------------------
+    def run_dialog(self) -> RunInputDialog | None:
+        if self.doc is None:
+            return None
+        if self.doc.problems:
+            self.tabs.setCurrentWidget(self.problems)
+            self.notify(f"Run refused: the workflow has {len(self.doc.problems)} problem(s); "
+                        "see the Problems tab")
+            return None
+        initial = (self.doc.workflow.model_extra or {}).get("sample_input") or {}
+        dialog = RunInputDialog(self.doc.workflow.input_schema, initial, self)
+        dialog.accepted.connect(lambda: self.start_run(dialog.value))
+        self.input_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_run(self, run_input: Any = None) -> str | None:
+        if self.doc is None:
+            return None
+        self.library.save_now()
+        try:
+            run_id = self.controller.start_run(self.doc.snapshot(), run_input,
+                                               self.doc.version)
+        except FlowdeskError as exc:
+            self.tabs.setCurrentWidget(self.problems)
+            self.notify(f"Run refused: {exc}")
+            return None
+        self._show(run_id, {n.id: StepView() for n in self.doc.workflow.nodes}, [])
+        self.tabs.setCurrentWidget(self.event_log)
+        self.refresh_history()
+        return run_id
+
+    def _show(self, run_id: str, views: dict[str, StepView], events: list) -> None:
+        self.current_run = run_id
+        if self.scene is not None:
+            self.scene.apply_step_views(views, replace=True)
+        self.event_log.show_run(run_id, events)
+        self._selection_changed()
+        self._update_run_label()
+        self._update_actions()
+
+    def show_run(self, run_id: str) -> None:
+        """Show a past run on the canvas: its badges, events and outputs."""
+        run = self.library.run(run_id)
+        self._show(run_id, StepView.from_snapshot(run), self.library.events(run_id))
+
+    def _open_run_of_any_workflow(self, run_id: str) -> None:
+        run = self.library.run(run_id)
+        if self.doc is None or self.doc.name != run.workflow_name:
+            try:
+                self.open_workflow(run.workflow_name)
+            except FlowdeskError:
+                return
+        self.show_run(run_id)
+
+    def cancel_run(self) -> None:
+        if self.current_run is not None:
+            self.controller.cancel(self.current_run)
+
+    def retry_run(self) -> None:
+        if self.current_run is not None:
+            self.controller.retry(self.current_run)
+
+    def run_from_selected(self) -> None:
+        if self.current_run is None or self.scene is None:
+            self.notify("Run the workflow once first; then you can run it again from a step")
+            return
+        nodes = self.scene.selected_node_ids()
+        if len(nodes) != 1:
+            self.notify("Select the one step to run from")
+            return
+        self.controller.retry(self.current_run, from_step=nodes[0])
+
+    def _steps_updated(self, run_id: str, views: dict[str, StepView]) -> None:
+        if run_id != self.current_run or self.scene is None:
+            return
+        self.scene.apply_step_views(views)
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1 and selected[0] in views:
+            self._show_step_details(selected[0])
+
+    def _run_status_changed(self, run_id: str, status: str) -> None:
+        if run_id == self.current_run:
+            self._update_run_label()
+            self._update_actions()
+            if RunStatus(status) is not RunStatus.RUNNING:
+                self.refresh_history()
+                self._selection_changed()
+
+    def _update_run_label(self) -> None:
+        status = self._current_status()
+        if self.current_run is None or status is None:
+            self.status_label.setText("")
+        else:
+            self.status_label.setText(f"run {self.current_run[:8]}: {status.value}")
+
+    def _show_step_details(self, node_id: str | None) -> None:
+        if node_id is None or self.current_run is None:
+            self.step_details.show_step(node_id, None)
+            return
+        run = self.library.run(self.current_run)
+        self.step_details.show_step(node_id, run.steps.get(node_id))
+
+    def refresh_history(self) -> None:
+        if self.doc is not None:
+            self.history.set_runs(self.library.runs(self.doc.name))
+
+    def refresh_approvals(self) -> None:
+        waiting = self.library.waiting()
+        self.approvals.set_waiting(waiting)
+        approvals = sum(1 for w in waiting if w.get("kind") == "approval")
+        self.tabs.setTabText(3, f"Approvals ({approvals})" if approvals else "Approvals")
+
+    def _decide(self, run_id: str, step_id: str, approved: bool, comment: str,
+                data: Any) -> None:
+        try:
+            self.controller.decide(run_id, step_id, approved=approved, comment=comment,
+                                   data=data)
+        except FlowdeskError as exc:
+            self.notify(str(exc))
+        self.refresh_approvals()
+
+    def _send_event(self, name: str, key: Any, data: Any) -> None:
+        run_ids = self.controller.send_event(name, key, data)
+        self.notify(f"Event '{name}' woke {len(run_ids)} run(s)" if run_ids else
+                    f"No run waits for '{name}'; it is kept for the first that will")
+
+    def notify(self, text: str) -> None:
+        self.last_notice = text
+        log.info("%s", text)
+        self.notice.emit(text)
+
+    # -- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.library.save_now()  # autosaved edits are never lost
+        self.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Side and bottom panels: palette, inspector, run panel, approvals inbox."""

@@ -1,0 +1,210 @@
+"""The run panel: the live event log, the selected step's input/output/error as JSON trees,
+the workflow's run history, and the problems list."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.model.errors import Problem
+from flowdesk.model.events import RunEvent
+from flowdesk.model.run import RunSnapshot, StepRunSnapshot
+from flowdesk.model.status import RunStatus
+from flowdesk.ui.panels.editors import JsonTree
+from flowdesk.ui.theme import STATUS_COLORS
+
+RUN_COLORS = {RunStatus.COMPLETED: "#16a34a", RunStatus.FAILED: "#dc2626",
+              RunStatus.RUNNING: "#2563eb", RunStatus.PAUSED: "#d97706",
+              RunStatus.CANCELLED: "#6b7280", RunStatus.PENDING: "#94a3b8"}
+
+__all__ = ["EventLog", "HistoryTable", "ProblemsList", "StepDetails"]
+
+MAX_LOG_ROWS = 5000
+
+
+def _fmt_time(ts: float | None) -> str:
+    return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+class EventLog(QTreeWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["#", "time", "event", "step", "detail"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        header = self.header()
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((50, 70, 130, 120)):
+            self.setColumnWidth(col, width)
+        self.run_id: str | None = None
+
+    def show_run(self, run_id: str | None, events: list[RunEvent]) -> None:
+        self.run_id = run_id
+        self.clear()
+        self.append(events)
+
+    def append(self, events: list[RunEvent]) -> None:
+        rows = []
+        for e in events:
+            if e.run_id != self.run_id:
+                continue
+            detail = {k: v for k, v in e.payload.items() if k not in ("output", "input")}
+            text = json.dumps(detail, ensure_ascii=False, default=str) if detail else ""
+            item = QTreeWidgetItem([str(e.seq), _fmt_time(e.ts), e.type.value,
+                                    e.step_id or "", text[:300]])
+            item.setToolTip(4, text[:3000])
+            rows.append(item)
+        if not rows:
+            return
+        self.addTopLevelItems(rows)
+        overflow = self.topLevelItemCount() - MAX_LOG_ROWS
+        for _ in range(max(overflow, 0)):
+            self.takeTopLevelItem(0)
+        self.scrollToBottom()
+
+
+class StepDetails(QWidget):
+    """The selected step of the shown run: status line, input, output, error."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("Select a step on the canvas to see its input and output.")
+        self.title.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.input = JsonTree()
+        self.output = JsonTree()
+        copy_in = QPushButton("Copy input")
+        copy_out = QPushButton("Copy output")
+        copy_in.clicked.connect(self.input.copy_selected)
+        copy_out.clicked.connect(self.output.copy_selected)
+        split = QSplitter()
+        for label, tree, button in (("Input", self.input, copy_in),
+                                    ("Output", self.output, copy_out)):
+            box = QWidget()
+            col = QVBoxLayout(box)
+            col.setContentsMargins(0, 0, 0, 0)
+            row = QHBoxLayout()
+            heading = QLabel(label)
+            heading.setProperty("role", "heading")
+            row.addWidget(heading)
+            row.addStretch(1)
+            row.addWidget(button)
+            col.addLayout(row)
+            col.addWidget(tree)
+            split.addWidget(box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.error)
+        layout.addWidget(split, 1)
+
+    def show_step(self, step_id: str | None, step: StepRunSnapshot | None) -> None:
+        if step_id is None:
+            self.title.setText("Select a step on the canvas to see its input and output.")
+            self.input.set_value(None)
+            self.output.set_value(None)
+            self.error.clear()
+            return
+        if step is None:
+            self.title.setText(f"<b>{step_id}</b> — not run yet")
+            self.input.set_value(None)
+            self.output.set_value(None)
+            self.error.clear()
+            return
+        color = STATUS_COLORS.get(step.status, "#888")
+        parts = [f"<b>{step_id}</b>", f"<span style='color:{color}'>{step.status.value}</span>",
+                 f"{step.attempts} attempt(s)"]
+        if step.duration_ms is not None:
+            parts.append(_fmt_duration(step.duration_ms / 1000))
+        if step.branch:
+            parts.append(f"→ {step.branch}")
+        self.title.setText(" · ".join(parts))
+        errors = [f"attempt {a.attempt}: {a.error}" for a in step.attempt_log if a.error]
+        self.error.setText(step.error or "" if not errors else "\n".join(errors))
+        self.input.set_value(step.state.get("input"))
+        self.output.set_value(step.output)
+
+
+class HistoryTable(QTableWidget):
+    run_opened = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, 5, parent)
+        self.setHorizontalHeaderLabels(["run", "status", "started", "duration", "error"])
+        self.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.cellDoubleClicked.connect(
+            lambda row, _col: self.run_opened.emit(self.item(row, 0).data(
+                Qt.ItemDataRole.UserRole)))
+
+    def set_runs(self, runs: list[RunSnapshot]) -> None:
+        self.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            duration = (run.finished_at - run.started_at) if run.finished_at and \
+                run.started_at else None
+            cells = [run.id[:8], run.status.value,
+                     time.strftime("%Y-%m-%d %H:%M:%S",
+                                   time.localtime(run.started_at or run.created_at)),
+                     _fmt_duration(duration), run.error or ""]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, run.id)
+                if col == 1:
+                    item.setForeground(QColor(RUN_COLORS.get(run.status, "#888888")))
+                self.setItem(row, col, item)
+
+
+class ProblemsList(QListWidget):
+    problem_activated = Signal(str)  # node id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.itemActivated.connect(self._activated)
+        self.itemDoubleClicked.connect(self._activated)
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.clear()
+        for p in problems:
+            item = QListWidgetItem(f"⚠ {p}")
+            item.setData(Qt.ItemDataRole.UserRole, p.node_id)
+            self.addItem(item)
+        if not problems:
+            item = QListWidgetItem("No problems: the workflow is valid.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addItem(item)
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        node_id = item.data(Qt.ItemDataRole.UserRole)
+        if node_id:
+            self.problem_activated.emit(node_id)
