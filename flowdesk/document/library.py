@@ -73,6 +73,7 @@ class WorkflowLibrary(QObject):
         self.save_now()
         if self.doc is not None:
             self.doc.changed.disconnect(self._autosave.start)
+            self.doc.deleteLater()
         doc = WorkflowDocument(workflow, self.registry, self)
         doc.version = version
         doc.changed.connect(self._autosave.start)

@@ -118,6 +118,7 @@ class RunExecutor:
         self._last_poll = time.monotonic()
         self._last_renew = time.monotonic()
         self._retry_info: dict[str, Any] | None = None
+        self.started_at = run.started_at
 
     # -- buffering ---------------------------------------------------------------------------
     def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
@@ -337,6 +338,7 @@ class RunExecutor:
         if self._retry_info is not None:
             return  # reset_for_retry already recorded the new attempt
         if self.status is RunStatus.PENDING:
+            self.started_at = now
             self._set_run(status=RunStatus.RUNNING, started_at=now, error=None)
             self._emit(EventType.RUN_STARTED, None, input=truncate_for_event(self.run.input),
                        workflow=self.run.workflow_name)
@@ -432,7 +434,7 @@ class RunExecutor:
         limit = self.workflow.settings.timeout_seconds
         if limit is None:
             return None
-        return (self.run.started_at or time.time()) + limit
+        return (self.started_at or time.time()) + limit
 
     async def execute(self) -> RunStatus:
         self._begin()
@@ -488,7 +490,7 @@ class RunExecutor:
 
     def _finish(self, status: RunStatus, error: str | None) -> RunStatus:
         now = time.time()
-        duration_ms = round((now - (self.run.started_at or now)) * 1000, 3)
+        duration_ms = round((now - (self.started_at or now)) * 1000, 3)
         if status is RunStatus.PAUSED:
             waiting = [sid for sid, s in self.steps.items() if s.status is StepStatus.WAITING]
             self._set_run(status=status, cancel_requested=None)

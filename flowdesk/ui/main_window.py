@@ -215,24 +215,46 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- documents ---------------------------------------------------------------------------
+    def _follow(self, signal: Any, slot: Any) -> None:
+        self._doc_connections.append((signal, slot))
+        signal.connect(slot)
+
+    def _release_document(self) -> None:
+        """Stop following the open document and its scene (before switching or closing)."""
+        for signal, slot in getattr(self, "_doc_connections", []):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        self._doc_connections = []
+        if self.scene is not None:
+            try:
+                self.scene.selectionChanged.disconnect(self._selection_changed)
+            except (RuntimeError, TypeError):
+                pass
+
     def open_document(self, doc: WorkflowDocument) -> None:
+        self._release_document()
+        old_scene = self.scene
         self.doc = doc
         self.scene = WorkflowScene(doc)
         self.actions_ = CanvasActions(doc, self.scene)
         self.scene.connect_requested.connect(self.actions_.connect)
         self.scene.nodes_moved.connect(self.actions_.move)
         self.scene.selectionChanged.connect(self._selection_changed)
-        self.scene.connection_feedback.connect(
-            lambda reason: self.statusBar().showMessage(reason, 2000) if reason else None)
+        self._doc_connections: list[tuple[Any, Any]] = []
+        self.scene.connection_feedback.connect(self._connection_feedback)
         self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.deleteLater()
         self.inspector.set_document(doc)
-        doc.problems_changed.connect(self._problems_changed)
-        doc.dirty_changed.connect(lambda _d: self._update_title())
-        doc.renamed.connect(lambda _n: self._update_title())
-        doc.node_added.connect(lambda _n: self._update_empty_hint())
-        doc.node_removed.connect(lambda _n: self._update_empty_hint())
-        doc.undo_stack.canUndoChanged.connect(lambda _v: self._update_actions())
-        doc.undo_stack.canRedoChanged.connect(lambda _v: self._update_actions())
+        self._follow(doc.problems_changed, self._problems_changed)
+        self._follow(doc.dirty_changed, self._update_title)
+        self._follow(doc.renamed, self._update_title)
+        self._follow(doc.node_added, self._update_empty_hint)
+        self._follow(doc.node_removed, self._update_empty_hint)
+        self._follow(doc.undo_stack.canUndoChanged, self._update_actions)
+        self._follow(doc.undo_stack.canRedoChanged, self._update_actions)
         self._problems_changed(doc.problems)
         self.current_run = None
         self.event_log.show_run(None, [])
@@ -244,11 +266,15 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.view.zoom_to_fit)
         self.settings.setValue("last_workflow", doc.name)
 
-    def _update_empty_hint(self) -> None:
+    def _connection_feedback(self, reason: str) -> None:
+        if reason:
+            self.statusBar().showMessage(reason, 2000)
+
+    def _update_empty_hint(self, *_: Any) -> None:
         self.empty_hint.setVisible(self.doc is not None and not self.doc.workflow.nodes)
         self.empty_hint.setGeometry(self.view.rect())
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_: Any) -> None:
         if self.doc is None:
             self.setWindowTitle("flowdesk")
             return
@@ -256,7 +282,7 @@ class MainWindow(QMainWindow):
         version = f" (version {self.doc.version})" if self.doc.version else ""
         self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, *_: Any) -> None:
         has_doc = self.doc is not None
         self.act_undo.setEnabled(has_doc and self.doc.undo_stack.canUndo())
         self.act_redo.setEnabled(has_doc and self.doc.undo_stack.canRedo())
@@ -632,4 +658,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.library.save_now()  # autosaved edits are never lost
         self.settings.sync()
+        self._release_document()
         super().closeEvent(event)

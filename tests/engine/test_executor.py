@@ -203,6 +203,7 @@ async def test_events_are_persisted_in_order_without_gaps(engine: Engine) -> Non
     assert [e.seq for e in seen] == [e.seq for e in stored]
     assert stored[0].type is EventType.RUN_STARTED
     assert stored[-1].type is EventType.RUN_COMPLETED
+    assert stored[-1].payload["duration_ms"] > 0
 
 
 async def test_events_are_committed_before_they_are_published(engine: Engine) -> None:

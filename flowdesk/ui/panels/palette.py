@@ -3,6 +3,8 @@ Drag an entry onto the canvas, or double-click it to add it in the middle of the
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QLineEdit,
@@ -78,13 +80,15 @@ class Palette(QWidget):
 
     def filter(self, text: str) -> None:
         needle = text.strip().lower()
+        word = re.compile(r"\b" + re.escape(needle)) if needle else None
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             shown = 0
             for j in range(group.childCount()):
                 item = group.child(j)
-                haystack = f"{item.text(0)} {item.data(0, _TYPE_ROLE)} {item.toolTip(0)}".lower()
-                visible = not needle or needle in haystack
+                name = f"{item.text(0)} {item.data(0, _TYPE_ROLE)} {group.text(0)}".lower()
+                visible = word is None or needle in name or bool(
+                    word.search(item.statusTip(0).lower()))
                 item.setHidden(not visible)
                 shown += visible
             group.setHidden(shown == 0)

@@ -1,0 +1,132 @@
+"""Runs in the app: live badges, the event log, history, the approvals inbox."""
+
+from __future__ import annotations
+
+import json
+
+from flowdesk.model import RunStatus, StepStatus
+from flowdesk.resources import examples_dir
+from tests.ui.conftest import save_artifact
+
+FINAL = {StepStatus.COMPLETED, StepStatus.SKIPPED, StepStatus.FAILED, StepStatus.CANCELLED}
+
+
+def sample(name: str) -> dict:
+    return json.loads((examples_dir() / name).read_text())["sample_input"]
+
+
+def open_example(window, file: str, name: str) -> None:
+    window.library.import_examples(examples_dir())
+    window.open_workflow(name)
+
+
+def test_a_run_shows_live_badges_until_the_final_states(window, qtbot) -> None:
+    open_example(window, "order-batch.json", "Order batch")
+    seen_running = []
+    window.controller.steps_updated.connect(
+        lambda run_id, views: seen_running.extend(
+            sid for sid, v in views.items() if v.status is StepStatus.RUNNING))
+    run_id = window.start_run(sample("order-batch.json"))
+    assert run_id is not None
+    items = window.scene.node_items
+    qtbot.waitUntil(lambda: all(i.view is not None and i.view.status in FINAL
+                                for i in items.values()), timeout=20000)
+    run = window.library.run(run_id)
+    assert run.status is RunStatus.COMPLETED
+    for node_id, item in items.items():
+        assert item.view.status is run.steps[node_id].status
+        if item.view.status is StepStatus.COMPLETED:
+            assert item.view.attempt == 1 and item.view.duration_ms is not None
+    assert "price" in seen_running  # badges went through "running" live
+    # the branch taken is highlighted; the other one is dead
+    taken = {(e.source, e.handle): e.state for e in window.scene.edge_items.values()}
+    assert taken[("any_large", "true")] == "taken"
+    assert taken[("any_large", "false")] == "dead"
+    # event log and history
+    assert window.event_log.topLevelItemCount() >= 10
+    assert window.history.rowCount() == 1
+    assert window.history.item(0, 1).text() == "completed"
+    qtbot.waitUntil(lambda: window.status_label.text().endswith("completed"))
+    # the selected step's input and output
+    window.scene.select_nodes(["summary"])
+    assert window.step_details.output.value["orders"] == 3
+    assert window.step_details.input.value is not None
+    window.tabs.setCurrentWidget(window.step_details)
+    path = save_artifact(window, "main_window_run.png")
+    assert path.stat().st_size > 10_000
+
+
+def test_failed_run_retry_and_past_runs(window, qtbot, tmp_path) -> None:
+    window.new_workflow()
+    flag = tmp_path / "ready"
+    from flowdesk.document.commands import AddItemsCommand
+
+    window.doc.undo_stack.push(AddItemsCommand(window.doc, [
+        {"id": "check", "type": "inline_code",
+         "data": {"config": {"code": f"import os\nassert os.path.exists({str(flag)!r}), "
+                                     "'file not there yet'\nresult = 1"}}},
+        {"id": "after", "type": "transform", "position": {"x": 300, "y": 0},
+         "data": {"config": {"output": "{{ steps.check.output.result }}"}}}],
+        [{"id": "e1", "source": "check", "target": "after"}], "Add"))
+    run_id = window.start_run({})
+    item = window.scene.node_items["check"]
+    qtbot.waitUntil(lambda: item.view.status is StepStatus.FAILED, timeout=20000)
+    qtbot.waitUntil(lambda: window.act_retry.isEnabled(), timeout=5000)
+    assert "file not there yet" in item.toolTip()
+    flag.write_text("ok")
+    window.act_retry.trigger()
+    qtbot.waitUntil(lambda: window.scene.node_items["after"].view.status
+                    is StepStatus.COMPLETED, timeout=20000)
+    assert window.library.run(run_id).status is RunStatus.COMPLETED
+    second = window.start_run({})
+    qtbot.waitUntil(lambda: window.library.run(second).status is RunStatus.COMPLETED,
+                    timeout=20000)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 2)
+    # open the first run again from the history: its badges come back
+    window.history.run_opened.emit(run_id)
+    assert window.current_run == run_id
+    assert window.scene.node_items["after"].view.status is StepStatus.COMPLETED
+    assert window.event_log.topLevelItemCount() > 5
+
+
+def test_approve_from_the_inbox_and_send_the_event(window, qtbot) -> None:
+    open_example(window, "approval-gate.json", "Refund approval")
+    run_id = window.start_run({"order_id": "Q-9", "amount": 120, "reason": "late"})
+    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.PAUSED,
+                    timeout=20000)
+    qtbot.waitUntil(lambda: window.approvals.list.count() == 1, timeout=5000)
+    assert window.tabs.tabText(3) == "Approvals (1)"
+    item = window.scene.node_items["approve"]
+    qtbot.waitUntil(lambda: item.view is not None and item.view.status is StepStatus.WAITING)
+    assert window.approvals.title.text() == "Refund 120 for order Q-9?"
+    assert window.approvals.data.value == {"order": "Q-9", "reason": "late"}
+    window.approvals.comment.setText("fine")
+    window.approvals.extra.setPlainText('{"ticket": 12}')
+    window.approvals.approve.click()
+    qtbot.waitUntil(lambda: window.scene.node_items["confirmed"].view.status
+                    is StepStatus.WAITING, timeout=20000)
+    out = window.library.run(run_id).steps["approve"].output
+    assert (out["approved"], out["comment"], out["data"]) == (True, "fine", {"ticket": 12})
+    qtbot.waitUntil(lambda: window.approvals.list.count() == 1 and
+                    window.approvals.current()["kind"] == "event", timeout=5000)
+    assert window.approvals.event_name.text() == "refund.confirmed"
+    assert window.approvals.event_key.text() == "Q-9"
+    window.approvals.event_data.setText('{"ref": "r1"}')
+    window.approvals._send()
+    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+                    timeout=20000)
+    qtbot.waitUntil(lambda: window.approvals.list.count() == 0, timeout=5000)
+    assert window.library.run(run_id).steps["confirmed"].output["data"] == {"ref": "r1"}
+
+
+def test_dark_theme_screenshot(window, qtbot) -> None:
+    open_example(window, "lead-scoring.json", "Lead scoring")
+    window.act_dark.trigger()
+    run_id = window.start_run(sample("lead-scoring.json"))
+    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+                    timeout=20000)
+    qtbot.waitUntil(lambda: window.scene.node_items["task"].view.status
+                    is StepStatus.COMPLETED)
+    path = save_artifact(window, "main_window_dark.png")
+    assert path.stat().st_size > 10_000
+    window.act_dark.trigger()
