@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 import traceback
@@ -90,6 +91,17 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     else:
         window.first_start()
     window.show()
+    if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
+        # smoke tests and the start-up benchmark: report the first paint, then quit
+        from PySide6.QtCore import QTimer
+
+        def painted() -> None:
+            print(f"flowdesk: first paint, title={window.windowTitle()!r}", file=sys.stderr,
+                  flush=True)
+            app.quit()
+
+        window.repaint()
+        QTimer.singleShot(0, painted)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -506,8 +507,8 @@ class MainWindow(QMainWindow):
         self.view.viewport().update()
 
     def _selection_changed(self) -> None:
-        if self.scene is None:
-            return
+        if self.scene is None or not shiboken6.isValid(self.scene):
+            return  # the scene is being destroyed (the app is closing)
         nodes = self.scene.selected_node_ids()
         node_id = nodes[0] if len(nodes) == 1 else None
         self.inspector.show_node(node_id)

@@ -22,7 +22,7 @@ def qloop(qapp) -> Iterator[qasync.QEventLoop]:
     yield loop
     for task in asyncio.all_tasks(loop):
         task.cancel()
-    loop._QEventLoop__is_running = False  # noqa: SLF001 - qasync has no public way
+    loop._QEventLoop__is_running = False
     loop.close()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLineEdit
 
 from flowdesk.document.commands import AddItemsCommand
-from flowdesk.model import StepStatus
 from flowdesk.ui.canvas.items import NODE_H, NODE_W
 from flowdesk.ui.canvas.view import STEP_MIME
 from flowdesk.ui.main_window import MainWindow

@@ -223,7 +223,7 @@ class NodeItem(QGraphicsObject):
         if view is None:
             return
         color = QColor(STATUS_COLORS[view.status])
-        center = QPointF(NODE_W - 14, 14)
+        center = QPointF(NODE_W - 18, 0)  # on the top edge, clear of the port labels
         if view.status is StepStatus.RUNNING:
             painter.setPen(QPen(QColor(color.red(), color.green(), color.blue(), 60), 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)

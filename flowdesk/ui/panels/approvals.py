@@ -100,11 +100,11 @@ class ApprovalsInbox(QWidget):
         for w in waiting:
             since = time.strftime("%m-%d %H:%M", time.localtime(w.get("since") or 0))
             if w.get("kind") == "approval":
-                text = f"✋ {w.get('title') or 'Approval'}\n{w['workflow']} · {w['step_id']} · " \
-                       f"since {since}"
+                text = f"Approval: {w.get('title') or 'Approval'}\n{w['workflow']} · " \
+                       f"{w['step_id']} · since {since}"
             else:
                 key = f" [{w['correlation_key']}]" if w.get("correlation_key") else ""
-                text = f"⚡ event {w.get('event_name')}{key}\n{w['workflow']} · " \
+                text = f"Event: {w.get('event_name')}{key}\n{w['workflow']} · " \
                        f"{w['step_id']} · since {since}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, w)
