@@ -96,9 +96,8 @@ class Engine:
 
     async def execute(self, run_id: str) -> RunSnapshot:
         """Carry a run on in this process until it completes, fails, is cancelled or pauses."""
-        run = self.store.get_run(run_id)
-        if run.status.is_terminal:
-            return run
+        if self.store.run_status(run_id).is_terminal:
+            return self.store.get_run(run_id)
         if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
             raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:

@@ -17,6 +17,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections import deque
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from flowdesk.engine.context import StepContext, StepWaiting
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepType
-from flowdesk.engine.stepexec import run_attempts
+from flowdesk.engine.stepexec import run_attempts, run_handler
 from flowdesk.model.errors import StepError
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import RunSnapshot
@@ -36,9 +37,16 @@ from flowdesk.model.workflow import Edge, Node, Workflow
 if TYPE_CHECKING:
     from flowdesk.engine.engine import Engine
 
-__all__ = ["EVENT_PAYLOAD_LIMIT", "RunExecutor", "truncate_for_event"]
+__all__ = ["EVENT_PAYLOAD_LIMIT", "INLINE_STEPS_PER_TICK", "RunExecutor", "truncate_for_event"]
 
 EVENT_PAYLOAD_LIMIT = 16 * 1024
+# how many pure steps may run inline in one tick before the loop commits and yields
+INLINE_STEPS_PER_TICK = 64
+
+
+async def _resume(coro: Any) -> Any:
+    """Finish a coroutine that was started by hand and turned out to await."""
+    return await coro
 
 
 def truncate_for_event(value: Any, limit: int = EVENT_PAYLOAD_LIMIT) -> Any:
@@ -113,7 +121,9 @@ class RunExecutor:
         self.remaining: dict[str, int] = {}
         self.fatal: str | None = None
         self.status = run.status
-        self._wake = asyncio.Event()
+        self._done: deque[str] = deque()  # finished step tasks, in completion order
+        self._tick: asyncio.Future[None] | None = None  # resolved when there is work
+        self._woken = False
         self._new_event_waits: list[str] = []
         self._last_poll = time.monotonic()
         self._last_renew = time.monotonic()
@@ -123,9 +133,10 @@ class RunExecutor:
     # -- buffering ---------------------------------------------------------------------------
     def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
         self.seq += 1
+        # built from trusted values on the hot path: no validation pass
         self._events.append(
-            RunEvent(run_id=self.run_id, seq=self.seq, type=type_, step_id=step_id,
-                     ts=time.time(), payload=payload)
+            RunEvent.model_construct(run_id=self.run_id, seq=self.seq, type=type_,
+                                     step_id=step_id, ts=time.time(), payload=payload)
         )
 
     def _set_step(self, step_id: str, **fields: Any) -> None:
@@ -204,6 +215,7 @@ class RunExecutor:
 
     # -- running steps -----------------------------------------------------------------------
     def _start_ready(self) -> None:
+        inline_budget = INLINE_STEPS_PER_TICK
         while self.ready and len(self.running) < self.max_concurrency and self.fatal is None:
             node_id = self.ready.popleft()
             state = self.steps[node_id]
@@ -217,9 +229,42 @@ class RunExecutor:
                                         {"attempt": attempt, "started_at": now}])
             self._emit(EventType.STEP_STARTED, node_id, attempt=attempt,
                        type=self.nodes[node_id].type)
-            self.running[node_id] = asyncio.get_running_loop().create_task(
-                self._run_step(node_id), name=f"flowdesk step {node_id}"
-            )
+            if inline_budget > 0 and self._run_inline(node_id):
+                inline_budget -= 1
+                continue
+            task = asyncio.get_running_loop().create_task(self._run_step(node_id))
+            task.add_done_callback(functools.partial(self._step_done, node_id))
+            self.running[node_id] = task
+
+    def _run_inline(self, node_id: str) -> bool:
+        """Run a pure step right here, within this tick. False if it must be a task."""
+        node = self.nodes[node_id]
+        step_type = self.types[node_id]
+        if not step_type.pure or node.data.retry is not None or node.data.timeout_seconds:
+            return False
+        ctx = self._make_ctx(node_id, self.steps[node_id].attempts)
+        coro = run_handler(step_type, node.data.config, ctx, None, inline=True)
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            self._complete(node_id, done.value, None)
+            return True
+        except StepError as error:
+            self._complete(node_id, None, error)
+            return True
+        # it awaited after all: not pure; let a task finish it (nothing ran twice)
+        task = asyncio.get_running_loop().create_task(_resume(coro))
+        task.add_done_callback(functools.partial(self._step_done, node_id))
+        self.running[node_id] = task
+        return True
+
+    def _step_done(self, node_id: str, _task: object = None) -> None:
+        self._done.append(node_id)
+        self._signal()
+
+    def _signal(self) -> None:
+        if self._tick is not None and not self._tick.done():
+            self._tick.set_result(None)
 
     def _make_ctx(self, node_id: str, attempt: int) -> StepContext:
         state = self.steps[node_id]
@@ -284,15 +329,17 @@ class RunExecutor:
 
     def _collect(self, node_id: str, task: asyncio.Task[Any]) -> None:
         del self.running[node_id]
+        error = task.exception()
+        self._complete(node_id, None if error is not None else task.result(), error)
+
+    def _complete(self, node_id: str, output: Any, error: BaseException | None) -> None:
         state = self.steps[node_id]
         now = time.time()
         duration_ms = round((now - (state.started_at or now)) * 1000, 3)
         log = [dict(a) for a in state.attempt_log]
         if log and "finished_at" not in log[-1]:
             log[-1]["finished_at"] = now
-        error = task.exception()
         if error is None:
-            output = task.result()
             step_type = self.types[node_id]
             branch = step_type.branch(output) if step_type.branch is not None else None
             self._set_step(node_id, status=StepStatus.COMPLETED, output=output, error=None,
@@ -394,7 +441,8 @@ class RunExecutor:
         return self._finish(RunStatus.CANCELLED, reason)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._woken = True
+        self._signal()
 
     def _poll(self) -> str | None:
         """Look at what other processes changed: a cancel request, decisions and events for
@@ -439,9 +487,20 @@ class RunExecutor:
     async def execute(self) -> RunStatus:
         self._begin()
         self._init_graph_state()
-        deadline = self._deadline()
+        loop = asyncio.get_running_loop()
         poll = self.engine.poll_interval
-        waker: asyncio.Future[Any] | None = None
+        timers: list[asyncio.TimerHandle] = []
+
+        def poll_due() -> None:
+            self._woken = True  # time to look at the store (cancel, decisions, lease)
+            self._signal()
+            timers.append(loop.call_later(poll, poll_due))
+
+        timers.append(loop.call_later(poll, poll_due))
+        deadline = self._deadline()
+        if deadline is not None:
+            timers.append(loop.call_at(loop.time() + max(deadline - time.time(), 0),
+                                       self._signal))
         try:
             while True:
                 self._start_ready()
@@ -452,24 +511,19 @@ class RunExecutor:
                         continue
                 if not self.running or self.fatal is not None:
                     break
-                timeout = poll
-                if deadline is not None:
-                    timeout = min(timeout, max(deadline - time.time(), 0))
-                if waker is None or waker.done():
-                    self._wake.clear()
-                    waker = asyncio.ensure_future(self._wake.wait())
-                done, _ = await asyncio.wait(
-                    {*self.running.values(), waker}, timeout=timeout,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for node_id, task in list(self.running.items()):
-                    if task in done:
+                if not self._done and not self._woken:
+                    self._tick = loop.create_future()
+                    await self._tick
+                    self._tick = None
+                while self._done:
+                    node_id = self._done.popleft()
+                    task = self.running.get(node_id)
+                    if task is not None and task.done():
                         self._collect(node_id, task)
                 if self.fatal is None and deadline is not None and time.time() >= deadline:
                     self.fatal = f"run timed out after {self.workflow.settings.timeout_seconds:g} s"
-                if self.fatal is None and (
-                    waker in done or time.monotonic() - self._last_poll >= poll
-                ):
+                if self.fatal is None and self._woken:
+                    self._woken = False
                     reason = self._poll()
                     if reason is not None:
                         await self._cancel_running(reason)
@@ -482,8 +536,9 @@ class RunExecutor:
             self._finish(RunStatus.CANCELLED, "run cancelled")
             raise
         finally:
-            if waker is not None and not waker.done():
-                waker.cancel()
+            for timer in timers:
+                timer.cancel()
+            self._tick = None
         if any(s.status is StepStatus.WAITING for s in self.steps.values()):
             return self._finish(RunStatus.PAUSED, None)
         return self._finish(RunStatus.COMPLETED, None)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from flowdesk.model.events import RunEvent
 from flowdesk.model.run import RunSnapshot
+from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
 
 __all__ = ["RunStore"]
@@ -25,6 +26,8 @@ class RunStore(Protocol):
     ) -> tuple[RunSnapshot, bool]: ...
 
     def get_run(self, run_id: str) -> RunSnapshot: ...
+
+    def run_status(self, run_id: str) -> RunStatus: ...
 
     def last_seq(self, run_id: str) -> int: ...
 

@@ -53,6 +53,9 @@ class StepType:
     branch: Callable[[Any], str] | None = None
     # called with the decision when a waiting step is resumed (approvals, events)
     resume: Callable[[Any, Any, StepContext], Awaitable[Any]] | None = None
+    # a pure step does no I/O and never awaits: the engine may run it inline, without a
+    # task, batching a run of such steps into one transaction
+    pure: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

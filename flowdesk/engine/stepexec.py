@@ -47,15 +47,16 @@ def prepare_config(step_type: StepType, raw: dict[str, Any], scope: Any) -> Base
 
 
 async def run_handler(
-    step_type: StepType, raw_config: dict[str, Any], ctx: StepContext, timeout: float | None
+    step_type: StepType, raw_config: dict[str, Any], ctx: StepContext, timeout: float | None,
+    *, inline: bool = False,
 ) -> Any:
-    """One attempt. Converts timeouts and unexpected exceptions into StepErrors."""
+    """One attempt. Converts timeouts and unexpected exceptions into StepErrors.
+    ``inline``: driven by hand outside a task (pure steps; no timeout applies)."""
     try:
+        if inline:
+            return await _attempt(step_type, raw_config, ctx)
         async with asyncio.timeout(timeout):
-            config = prepare_config(step_type, raw_config, ctx.scope)
-            if ctx.input_cb is not None:
-                ctx.input_cb(config)
-            return await step_type.handler(config, ctx)
+            return await _attempt(step_type, raw_config, ctx)
     except (StepError, StepWaiting, asyncio.CancelledError):
         raise
     except TimeoutError:
@@ -63,6 +64,13 @@ async def run_handler(
     except Exception as exc:
         log.error("step %s raised unexpectedly:\n%s", ctx.step_id, traceback.format_exc())
         raise InternalStepError(f"internal error: {type(exc).__name__}: {exc}") from exc
+
+
+async def _attempt(step_type: StepType, raw_config: dict[str, Any], ctx: StepContext) -> Any:
+    config = prepare_config(step_type, raw_config, ctx.scope)
+    if ctx.input_cb is not None:
+        ctx.input_cb(config)
+    return await step_type.handler(config, ctx)
 
 
 async def run_attempts(

@@ -103,9 +103,8 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
         if step_type is None:
             continue
         problems.extend(_check_config(node.id, step_type, node.data.config))
-        upstream = graph.ancestors(node.id) if cycle is None else None
         problems.extend(_check_references(node.id, step_type, node.data.config, node_ids,
-                                          upstream))
+                                          graph if cycle is None else None))
     return problems
 
 
@@ -134,7 +133,7 @@ def _check_references(
     step_type: StepType,
     config: dict[str, Any],
     node_ids: set[str],
-    upstream: frozenset[str] | None,
+    graph: WorkflowGraph | None,
 ) -> list[Problem]:
     problems = []
 
@@ -143,7 +142,7 @@ def _check_references(
             problems.append(Problem(code="unknown_reference", node_id=node_id, field=field,
                                     message=f"{what} refers to step '{ref}', which does "
                                             "not exist"))
-        elif upstream is not None and ref not in upstream:
+        elif graph is not None and ref not in graph.ancestors(node_id):
             problems.append(Problem(code="not_upstream", node_id=node_id, field=field,
                                     message=f"{what} refers to step '{ref}', which is not "
                                             "upstream of this step"))

@@ -33,6 +33,7 @@ STEP = StepType(
     ),
     config_model=ConditionConfig,
     handler=run,
+    pure=True,
     raw_fields=frozenset({"expression"}),
     expression_fields=frozenset({"expression"}),
     branch=lambda output: "true" if output.get("result") else "false",

@@ -52,4 +52,5 @@ STEP = StepType(
     ),
     config_model=TransformConfig,
     handler=run,
+    pure=True,
 )

@@ -19,7 +19,7 @@ from flowdesk.paths import default_db_path
 __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
            "migrate"]
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
+from sqlalchemy import exc as exc_mod
 
 from flowdesk.model.errors import NotFound, StoreError
 from flowdesk.model.events import RunEvent
@@ -74,8 +76,11 @@ class Store(ControlMixin):
             self.engine = create_db_engine(url, busy_timeout)
             migrate(self.engine)
         self._writer = self.engine.execution_options(flowdesk_write=True)
+        self._fast = _SQLiteWriter(self.engine, url) if url.startswith("sqlite") else None
 
     def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
         self.engine.dispose()
 
     def _read(self) -> Any:
@@ -245,11 +250,14 @@ class Store(ControlMixin):
         definition = json.loads(row.definition)
         order = {n.get("id"): i for i, n in enumerate(definition.get("nodes", []))}
         steps = {}
+        # rows written by flowdesk itself: build the snapshots without a validation pass
         for s in sorted(step_rows, key=lambda s: order.get(s.step_id, len(order))):
-            steps[s.step_id] = StepRunSnapshot(
+            steps[s.step_id] = StepRunSnapshot.model_construct(
                 step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
                 error=s.error, attempts=s.attempts,
-                attempt_log=[AttemptRecord(**a) for a in (_loads(s.attempt_log) or [])],
+                attempt_log=[AttemptRecord.model_construct(**{
+                    "started_at": None, "finished_at": None, "error": None, **a})
+                    for a in (_loads(s.attempt_log) or [])],
                 started_at=s.started_at, finished_at=s.finished_at,
                 state=_loads(s.state) or {}, branch=s.branch,
             )
@@ -261,6 +269,13 @@ class Store(ControlMixin):
             parent_run_id=row.parent_run_id, parent_step_id=row.parent_step_id,
             attempt=row.attempt, definition=definition, steps=steps,
         )
+
+    def run_status(self, run_id: str) -> RunStatus:
+        with guard(self.url), self._read() as conn:
+            value = conn.execute(sa.select(runs.c.status).where(runs.c.id == run_id)).scalar()
+        if value is None:
+            raise NotFound(f"no run with id '{run_id}'")
+        return RunStatus(value)
 
     def list_runs(
         self,
@@ -314,35 +329,40 @@ class Store(ControlMixin):
         events: list[RunEvent],
     ) -> None:
         """Commit one tick of the engine: run changes, step changes and events, together."""
+        run_values = {k: (v.value if isinstance(v, RunStatus) else v)
+                      for k, v in run_fields.items()}
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for step_id, fields in step_fields.items():
+            columns = tuple(sorted(fields))
+            row = []
+            for key in columns:
+                value = fields[key]
+                if key in _JSON_STEP_FIELDS:
+                    value = None if value is None else _dumps(value)
+                elif isinstance(value, StepStatus):
+                    value = value.value
+                row.append(value)
+            row += [run_id, step_id]
+            groups.setdefault(columns, []).append(tuple(row))
+        event_rows = [(e.run_id, e.seq, e.type.value, e.step_id, e.ts, _dumps(e.payload))
+                      for e in events]
+        if self._fast is not None:
+            self._fast.write(run_id, run_values, groups, event_rows)
+            return
         with guard(self.url), self._write() as conn:
-            if run_fields:
-                values = {k: (v.value if isinstance(v, RunStatus) else v)
-                          for k, v in run_fields.items()}
-                conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
-            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for step_id, fields in step_fields.items():
-                row = {}
-                for key, value in fields.items():
-                    if key in _JSON_STEP_FIELDS:
-                        value = None if value is None else _dumps(value)
-                    elif isinstance(value, StepStatus):
-                        value = value.value
-                    row[key] = value
-                columns = tuple(sorted(row))
-                row["b_run_id"], row["b_step_id"] = run_id, step_id
-                by_columns.setdefault(columns, []).append(row)
-            for columns, rows in by_columns.items():
+            if run_values:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(**run_values))
+            for columns, rows in groups.items():
                 stmt = step_runs.update().where(
                     step_runs.c.run_id == sa.bindparam("b_run_id"),
                     step_runs.c.step_id == sa.bindparam("b_step_id"),
                 ).values({c: sa.bindparam(c) for c in columns})
-                conn.execute(stmt, rows)
-            if events:
+                conn.execute(stmt, [{**dict(zip(columns, r[:-2], strict=True)),
+                                     "b_run_id": r[-2], "b_step_id": r[-1]} for r in rows])
+            if event_rows:
                 conn.execute(run_events.insert(), [
-                    {"run_id": e.run_id, "seq": e.seq, "type": e.type.value,
-                     "step_id": e.step_id, "ts": e.ts, "payload": _dumps(e.payload)}
-                    for e in events
-                ])
+                    dict(zip(("run_id", "seq", "type", "step_id", "ts", "payload"), r,
+                             strict=True)) for r in event_rows])
 
     # -- ownership ---------------------------------------------------------------------------
     def claim_run(self, run_id: str, owner: str, lease_seconds: float) -> bool:
@@ -393,6 +413,62 @@ class Store(ControlMixin):
                 sa.select(runs.c.cancel_requested).where(runs.c.id == run_id)
             ).scalar()
         return None if value is None else str(value)
+
+
+class _SQLiteWriter:
+    """The engine's hot path on SQLite: one dedicated DBAPI connection and cached SQL, so a
+    tick costs its statements and one commit, without building SQLAlchemy statements."""
+
+    def __init__(self, engine: sa.Engine, url: str) -> None:
+        self.url = url
+        self._raw = engine.raw_connection()  # a pooled connection with our PRAGMAs
+        self._sql: dict[tuple[str, ...], str] = {}
+
+    def _step_sql(self, columns: tuple[str, ...]) -> str:
+        sql = self._sql.get(columns)
+        if sql is None:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            sql = f"UPDATE step_runs SET {sets} WHERE run_id = ? AND step_id = ?"
+            self._sql[columns] = sql
+        return sql
+
+    def write(self, run_id: str, run_values: dict[str, Any],
+              groups: dict[tuple[str, ...], list[tuple[Any, ...]]],
+              event_rows: list[tuple[Any, ...]]) -> None:
+        cur = self._raw.cursor()
+        with guard(self.url):
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                if run_values:
+                    columns = tuple(sorted(run_values))
+                    sets = ", ".join(f"{c} = ?" for c in columns)
+                    cur.execute(f"UPDATE runs SET {sets} WHERE id = ?",
+                                (*(run_values[c] for c in columns), run_id))
+                for columns, rows in groups.items():
+                    cur.executemany(self._step_sql(columns), rows)
+                if event_rows:
+                    cur.executemany(
+                        "INSERT INTO run_events (run_id, seq, type, step_id, ts, payload) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", event_rows)
+                cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._raw.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise _wrap(exc) from None
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def _wrap(exc: sqlite3.Error) -> Exception:
+    """Map a DBAPI error to the SQLAlchemy error ``guard`` understands."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return exc_mod.IntegrityError("write", None, exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        return exc_mod.OperationalError("write", None, exc)
+    return exc_mod.DatabaseError("write", None, exc)
 
 
 def open_store(target: str | Path | None = None, *, busy_timeout: float = 10.0) -> Store:

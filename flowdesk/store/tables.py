@@ -82,7 +82,8 @@ step_runs = sa.Table(
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Column("state", sa.Text, nullable=True),
     sa.Column("branch", sa.String, nullable=True),
-    sa.Index("ix_step_runs_status", "status"),
+    # only waiting steps are looked up by status: a partial index stays tiny and cheap
+    sa.Index("ix_step_runs_waiting", "status", sqlite_where=sa.text("status = 'waiting'")),
 )
 
 run_events = sa.Table(

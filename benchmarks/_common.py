@@ -1,0 +1,71 @@
+"""Helpers for the benchmarks: timing, medians, peak RSS of a child process, workflows."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Figure:
+    name: str
+    values: list[float]
+    unit: str
+    target: str = ""
+    baseline: float | None = None  # the same-run floor this figure is compared with
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def row(self) -> list[str]:
+        lo, hi = min(self.values), max(self.values)
+        ratio = f"{self.median / self.baseline:.1f}×" if self.baseline else ""
+        return [self.name, f"{self.median:,.1f} {self.unit}", f"{lo:,.1f}–{hi:,.1f}", ratio,
+                self.target]
+
+
+def repeat(fn: Callable[[], float], runs: int) -> list[float]:
+    return [fn() for _ in range(runs)]
+
+
+def chain(n: int, step_type: str = "transform", config: dict[str, Any] | None = None) -> dict:
+    config = config if config is not None else {"output": 1}
+    nodes = [{"id": f"s{i}", "type": step_type, "data": {"config": config}} for i in range(n)]
+    edges = [{"id": f"e{i}", "source": f"s{i}", "target": f"s{i + 1}"} for i in range(n - 1)]
+    return {"name": f"chain-{n}", "nodes": nodes, "edges": edges}
+
+
+def fan_out(n: int) -> dict:
+    nodes = [{"id": "root", "type": "transform", "data": {"config": {"output": 1}}}]
+    nodes += [{"id": f"s{i}", "type": "transform", "data": {"config": {"output": 1}}}
+              for i in range(n)]
+    edges = [{"id": f"e{i}", "source": "root", "target": f"s{i}"} for i in range(n)]
+    return {"name": f"fan-{n}", "nodes": nodes, "edges": edges,
+            "settings": {"max_concurrency": 1000}}
+
+
+def child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run Python code in a fresh process; it prints one JSON line; maxrss is added (MB)."""
+    import os
+
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    import os
+
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})}, check=True,
+                   timeout=120)
+    return (time.perf_counter() - start) * 1000
