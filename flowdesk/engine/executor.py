@@ -133,6 +133,8 @@ class RunExecutor:
     # -- buffering ---------------------------------------------------------------------------
     def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
         self.seq += 1
+        if self.engine.services.secrets.revealed:
+            payload = self.engine.services.secrets.redact(payload)
         # built from trusted values on the hot path: no validation pass
         self._events.append(
             RunEvent.model_construct(run_id=self.run_id, seq=self.seq, type=type_,
@@ -140,6 +142,11 @@ class RunExecutor:
         )
 
     def _set_step(self, step_id: str, **fields: Any) -> None:
+        secrets = self.engine.services.secrets
+        if secrets.revealed:  # a secret was used: mask it in everything recorded
+            for key in ("output", "error", "state", "attempt_log"):
+                if key in fields:
+                    fields[key] = secrets.redact(fields[key])
         state = self.steps[step_id]
         for key, value in fields.items():
             setattr(state, key, value)

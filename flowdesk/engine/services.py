@@ -47,7 +47,9 @@ class Services:
         self.run_child: ChildRunner | None = None
         self.registry: StepRegistry | None = None  # set by the engine that owns these services
         self.store: RunStore | None = None  # likewise
-        self.secrets: dict[str, str] = {}
+        from flowdesk.secrets import SecretResolver
+
+        self.secrets = SecretResolver()  # replaced by one backed by the secret store
 
     @property
     def http(self) -> httpx.AsyncClient:

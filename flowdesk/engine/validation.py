@@ -118,8 +118,9 @@ def _check_config(node_id: str, step_type: StepType, config: dict[str, Any]) -> 
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            # a template may stand for any type: its value is only known at run time
-            if _has_template(err.get("input")):
+            # a template may stand for any type: its value is only known at run time (but
+            # a step's own checks of the text, "value_error", still apply)
+            if _has_template(err.get("input")) and err.get("type") != "value_error":
                 continue
             field = ".".join(str(p) for p in err["loc"]) or None
             problems.append(Problem(code="bad_config", node_id=node_id, field=field,

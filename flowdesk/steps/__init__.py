@@ -21,6 +21,10 @@ BUILTIN_STEPS: dict[str, str] = {
     "for_each": "flowdesk.steps.for_each:STEP",
     "wait_for_approval": "flowdesk.steps.wait_for_approval:STEP",
     "wait_for_event": "flowdesk.steps.wait_for_event:STEP",
+    "llm_call": "flowdesk.steps.llm_call:STEP",
+    "database_query": "flowdesk.steps.database_query:STEP",
+    "send_email": "flowdesk.steps.send_email:STEP",
+    "workflow": "flowdesk.steps.workflow:STEP",
 }
 
 

@@ -4,6 +4,7 @@ keyed by node or edge id, and never reads workflow state back from them."""
 from __future__ import annotations
 
 import math
+from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -14,6 +15,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPainterPathStroker,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -33,6 +35,18 @@ NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
 _GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
            StepStatus.WAITING: "❚❚", StepStatus.CANCELLED: "■", StepStatus.PENDING: "•"}
+
+
+@cache
+def icon_pixmap(name: str, size: int) -> QPixmap:
+    """The step's SVG icon rendered once per size (rendering SVG on every paint is slow)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    svg_renderer(name).render(painter, QRectF(0, 0, size, size))
+    painter.end()
+    return pixmap
 
 
 def _fmt_ms(ms: float | None) -> str:
@@ -145,8 +159,12 @@ class NodeItem(QGraphicsObject):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         theme = current_theme()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(0, 0, NODE_W, NODE_H)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < 0.45:
+            self._paint_overview(painter, rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         border = QColor(theme.node_border)
         width = 1.0
         if self.isSelected():
@@ -171,7 +189,8 @@ class NodeItem(QGraphicsObject):
         painter.setBrush(color)
         icon_rect = QRectF(18, (NODE_H - 34) / 2, 34, 34)
         painter.drawRoundedRect(icon_rect, 9, 9)
-        svg_renderer(self.icon).render(painter, icon_rect.adjusted(7, 7, -7, -7))
+        painter.drawPixmap(icon_rect.adjusted(7, 7, -7, -7).toRect(),
+                           icon_pixmap(self.icon, 40))
         # texts
         painter.setPen(QColor(theme.text))
         font = QFont(painter.font())
@@ -217,6 +236,20 @@ class NodeItem(QGraphicsObject):
             bold.setPointSizeF(9)
             painter.setFont(bold)
             painter.drawText(QRectF(-5, -7, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_overview(self, painter: QPainter, rect: QRectF) -> None:
+        """Zoomed far out: a plain block in the category colour, outlined by status."""
+        theme = current_theme()
+        view = self.view
+        border = QColor(theme.selection) if self.isSelected() else (
+            QColor(STATUS_COLORS[view.status]) if view is not None else
+            QColor(theme.node_border))
+        painter.setPen(QPen(border, 6 if view is not None or self.isSelected() else 2))
+        painter.setBrush(QColor(theme.node))
+        painter.drawRect(rect)
+        painter.fillRect(QRectF(0, 0, 60, NODE_H), category_color(self.category))
+        if self.problems:
+            painter.fillRect(QRectF(NODE_W - 40, 0, 40, 40), QColor("#dc2626"))
 
     def _paint_status(self, painter: QPainter, font: QFont) -> None:
         view = self.view
@@ -298,17 +331,19 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        far = option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not far)
         pen = QPen(self.pen())
+        pen.setCosmetic(True)
         if self.isSelected():
             pen.setColor(QColor(current_theme().selection))
             pen.setWidthF(pen.widthF() + 1)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        # arrow head at the target
+        # arrow head at the target (not when zoomed far out)
         path = self.path()
-        if path.length() > 20:
+        if not far and path.length() > 20:
             end = path.pointAtPercent(1.0)
             before = path.pointAtPercent(path.percentAtLength(path.length() - 10))
             angle = math.atan2(end.y() - before.y(), end.x() - before.x())
