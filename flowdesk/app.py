@@ -54,11 +54,14 @@ def build_app(db: str | None = None, *, housekeeping: bool = True):  # type: ign
     from flowdesk.engine import Engine, Services
     from flowdesk.engine.functions import default_functions
     from flowdesk.paths import plugin_dir
+    from flowdesk.secrets import SecretResolver, SecretStore
     from flowdesk.store import open_store
     from flowdesk.ui.main_window import MainWindow
 
     store = open_store(db)
-    engine = Engine(store, services=Services(functions=default_functions(plugin_dir())))
+    services = Services(functions=default_functions(plugin_dir()))
+    services.secrets = SecretResolver(SecretStore())
+    engine = Engine(store, services=services)
     controller = RunController(engine)
     library = WorkflowLibrary(store, engine.registry)
     window = MainWindow(library, controller)

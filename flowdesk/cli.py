@@ -86,8 +86,10 @@ def _make_engine(store: Store) -> Engine:
     from flowdesk.engine import Engine, Services
     from flowdesk.engine.functions import default_functions
     from flowdesk.paths import plugin_dir
+    from flowdesk.secrets import SecretResolver, SecretStore
 
     services = Services(functions=default_functions(plugin_dir()))
+    services.secrets = SecretResolver(SecretStore())
     for problem in services.functions.load_errors:
         print(f"flowdesk: warning: {problem}", file=sys.stderr)
     return Engine(store, services=services)
@@ -450,6 +452,44 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_secrets(args: argparse.Namespace) -> int:
+    import getpass
+
+    from flowdesk.secrets import SecretsError, SecretStore
+
+    store = SecretStore()
+    try:
+        if args.action == "list":
+            names = store.names()
+            for name in names:
+                print(name)
+            if not names:
+                print("no secrets; add one with `flowdesk secrets set NAME`", file=sys.stderr)
+            where = store.backend if store.backend == "keyring" else f"file {store.path}"
+            print(f"(stored in the {where})", file=sys.stderr)
+            return EXIT_OK
+        if not args.name:
+            raise UsageError(f"`flowdesk secrets {args.action}` needs a NAME")
+        if args.action == "delete":
+            store.delete(args.name)
+            print(f"deleted secret '{args.name}'", file=sys.stderr)
+            return EXIT_OK
+        # set: the value comes from stdin (never from the command line, where it would be
+        # visible in the process list and the shell history)
+        if sys.stdin.isatty():
+            value_text = getpass.getpass(f"value for {args.name}: ")
+        else:
+            value_text = sys.stdin.read().rstrip("\n")
+        if not value_text:
+            raise UsageError("the secret value is empty")
+        value = _parse_json(value_text, "the secret value") if args.json else value_text
+        store.set(args.name, value)
+        print(f"stored secret '{args.name}' in the {store.backend}", file=sys.stderr)
+        return EXIT_OK
+    except SecretsError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from flowdesk.app import run_app
@@ -557,6 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("prune", cmd_prune, "delete old finished runs and compact the database")
     p.add_argument("--keep-days", type=float, help="default: the runs.keep_days setting (30)")
+
+    p = add("secrets", cmd_secrets, "store credentials apart from workflows (value on stdin)")
+    p.add_argument("action", choices=["set", "list", "delete"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--json", action="store_true",
+                   help="the value is a JSON object (a credential: host, username...)")
 
     p = add("config", cmd_config, "show or change settings kept in the database")
     p.add_argument("key", nargs="?")

@@ -106,7 +106,7 @@ class SecretStore:
         if self._keyring is not None and data[name].get("stored_in") == "keyring":
             try:
                 self._keyring.delete_password(_SERVICE, name)
-            except Exception:  # noqa: BLE001 - already gone is fine
+            except Exception:
                 pass
         del data[name]
         self._write(data)
@@ -123,7 +123,7 @@ def _working_keyring() -> Any:
         if getattr(backend, "priority", 1) < 1:
             return None
         return keyring
-    except Exception:  # noqa: BLE001 - no keyring at all: use the file
+    except Exception:
         return None
 
 
