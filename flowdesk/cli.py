@@ -490,6 +490,37 @@ def cmd_secrets(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from flowdesk.service import TriggerService
+
+    store = _open_store(args)
+    engine = _make_engine(store)
+
+    async def go() -> None:
+        service = TriggerService(engine, args.host, args.port)
+        await service.start()
+        print(f"flowdesk serve: listening on http://{service.host}:{service.port} "
+              "(webhooks at /hooks/<path>); schedules on; Ctrl+C or SIGTERM to stop",
+              file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("flowdesk serve: stopping; running runs will resume on the next start",
+              file=sys.stderr, flush=True)
+        await service.stop()
+        await engine.aclose()
+
+    try:
+        asyncio.run(go())
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from flowdesk.app import run_app
@@ -597,6 +628,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("prune", cmd_prune, "delete old finished runs and compact the database")
     p.add_argument("--keep-days", type=float, help="default: the runs.keep_days setting (30)")
+
+    p = add("serve", cmd_serve, "headless: webhook listener, schedules, resumes runs")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    p.add_argument("--port", type=int, default=8686)
 
     p = add("secrets", cmd_secrets, "store credentials apart from workflows (value on stdin)")
     p.add_argument("action", choices=["set", "list", "delete"])

@@ -134,12 +134,12 @@ class SecretResolver(Mapping[str, Any]):
     def __init__(self, store: SecretStore | None = None,
                  values: Mapping[str, Any] | None = None) -> None:
         self.store = store
-        self.values = dict(values or {})
+        self.fixed = dict(values or {})
         self.revealed: set[str] = set()
 
     def __getitem__(self, name: str) -> Any:
-        if name in self.values:
-            value = self.values[name]
+        if name in self.fixed:
+            value = self.fixed[name]
         elif self.store is not None:
             try:
                 value = self.store.get(name)
@@ -162,7 +162,7 @@ class SecretResolver(Mapping[str, Any]):
                 self._remember(v)
 
     def __iter__(self) -> Iterator[str]:
-        names = set(self.values)
+        names = set(self.fixed)
         if self.store is not None:
             names |= set(self.store.names())
         return iter(sorted(names))

@@ -67,6 +67,7 @@ class Engine:
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
         self.owner = process_owner_id()
+        self.shutting_down = False  # set on a clean shutdown: runs stay resumable
 
     def start(
         self,

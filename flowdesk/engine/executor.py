@@ -539,6 +539,14 @@ class RunExecutor:
                 await self._cancel_running("run failed")
                 return self._finish(RunStatus.FAILED, self.fatal)
         except asyncio.CancelledError:
+            if self.engine.shutting_down:
+                # the process is stopping: leave the run "running" so the next start
+                # resumes it (interrupted steps run again), rather than cancelling it
+                for task in self.running.values():
+                    task.cancel()
+                await asyncio.gather(*self.running.values(), return_exceptions=True)
+                self.flush()
+                raise
             await self._cancel_running("run cancelled")
             self._finish(RunStatus.CANCELLED, "run cancelled")
             raise

@@ -12,6 +12,7 @@ __all__ = ["BUILTIN_STEPS", "default_registry"]
 
 BUILTIN_STEPS: dict[str, str] = {
     "webhook": "flowdesk.steps.webhook:STEP",
+    "schedule": "flowdesk.steps.schedule:STEP",
     "transform": "flowdesk.steps.transform:STEP",
     "condition": "flowdesk.steps.condition:STEP",
     "delay": "flowdesk.steps.delay:STEP",

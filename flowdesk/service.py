@@ -1,0 +1,227 @@
+"""The headless trigger service behind ``flowdesk serve``: a webhook listener, the cron
+schedules, resuming interrupted runs, and daily pruning — all on the engine's asyncio loop.
+
+HTTP is spoken with h11 (a small, well-kept HTTP/1.1 state machine that httpx already uses),
+so the listener runs on the same loop as the engine with no extra server framework.
+
+    POST /hooks/<path>   start the workflow whose webhook node has that path
+                         (secret: header X-Flowdesk-Secret or ?secret=) → 202 {"run_id"}
+                         wrong/missing secret 401 · unknown path 404 · wrong method 405 ·
+                         body over the limit 413
+    GET  /health         200 {"ok": true}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import h11
+
+from flowdesk.engine import Engine
+from flowdesk.model.errors import FlowdeskError
+from flowdesk.model.workflow import Workflow
+
+__all__ = ["TriggerService"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+
+
+class TriggerService:
+    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 8686,
+                 max_body: int = MAX_BODY, tick_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.store: Any = engine.store
+        self.host, self.port = host, port
+        self.max_body = max_body
+        self.tick_seconds = tick_seconds
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[Any]] = []
+        self.started_runs: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        sockets: list[Any] = list(self._server.sockets or [])
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        self._loops = [asyncio.ensure_future(self._schedules()),
+                       asyncio.ensure_future(self._housekeeping())]
+        log.info("listening on http://%s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        # runs still going stay "running" in the store and are resumed on the next start
+        self.engine.shutting_down = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _carry_on(self, run_id: str) -> None:
+        try:
+            await self.engine.execute(run_id)
+        except FlowdeskError as exc:
+            log.warning("run %s: %s", run_id[:8], exc)
+
+    def start_run(self, workflow: Workflow, run_input: Any) -> str:
+        run, created = self.engine.start(workflow, run_input)
+        if created:
+            self.started_runs.append(run.id)
+            self._spawn(self._carry_on(run.id))
+        return run.id
+
+    # -- workflows with triggers -------------------------------------------------------------
+    def _triggers(self, node_type: str) -> list[tuple[Workflow, dict[str, Any], str]]:
+        found = []
+        for info in self.store.list_workflows():
+            try:
+                workflow, _ = self.store.get_workflow(info.name)
+            except FlowdeskError:
+                continue
+            for node in workflow.nodes:
+                if node.type == node_type:
+                    found.append((workflow, node.data.config, node.id))
+        return found
+
+    # -- schedules ---------------------------------------------------------------------------
+    async def _schedules(self) -> None:
+        from zoneinfo import ZoneInfo
+
+        from croniter import croniter
+
+        while True:
+            now = time.time()
+            for workflow, config, node_id in self._triggers("schedule"):
+                cron = config.get("cron")
+                if not cron or not croniter.is_valid(cron):
+                    continue
+                key = f"schedule.last:{workflow.name}:{node_id}"
+                last = self.store.get_setting(key)
+                zone = ZoneInfo(config.get("timezone") or "UTC")
+                if last is None:  # first sight: start counting from now, fire nothing old
+                    self.store.set_setting(key, now)
+                    continue
+                due = croniter(cron, datetime.fromtimestamp(last, zone)).get_next(float)
+                if due <= now:
+                    self.store.set_setting(key, now)
+                    scheduled = datetime.fromtimestamp(due, UTC).isoformat()
+                    try:
+                        self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron})
+                    except FlowdeskError as exc:
+                        log.warning("schedule of '%s' could not start: %s", workflow.name, exc)
+            await asyncio.sleep(self.tick_seconds)
+
+    async def _housekeeping(self) -> None:
+        last_prune = 0.0
+        while True:
+            for run_id in self.store.resumable_runs():
+                if not self.engine.is_active(run_id):
+                    self._spawn(self._carry_on(run_id))
+            if time.time() - last_prune > 86400:
+                last_prune = time.time()
+                days = float(self.store.get_setting("runs.keep_days", 30))
+                await asyncio.to_thread(self.store.prune_runs, time.time() - days * 86400)
+            await asyncio.sleep(5 * self.tick_seconds)
+
+    # -- HTTP --------------------------------------------------------------------------------
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        try:
+            request: h11.Request | None = None
+            body = bytearray()
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    data = await asyncio.wait_for(reader.read(65536), 30)
+                    conn.receive_data(data)
+                    continue
+                if isinstance(event, h11.Request):
+                    request = event
+                    length = dict(request.headers).get(b"content-length")
+                    if length is not None and length.isdigit() and int(length) > self.max_body:
+                        await self._send(conn, writer, 413, {"error": "body too large"})
+                        return
+                elif isinstance(event, h11.Data):
+                    body += event.data
+                    if len(body) > self.max_body:
+                        await self._send(conn, writer, 413, {"error": "body too large"})
+                        return
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+            if request is None:
+                return
+            status, payload = self._route(request, bytes(body))
+            await self._send(conn, writer, status, payload)
+        except (h11.RemoteProtocolError, TimeoutError, ConnectionError):
+            with contextlib.suppress(Exception):
+                await self._send(conn, writer, 400, {"error": "bad request"})
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _send(self, conn: h11.Connection, writer: asyncio.StreamWriter, status: int,
+                    payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        headers = [("content-type", "application/json"), ("content-length", str(len(data))),
+                   ("connection", "close")]
+        writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+        writer.write(conn.send(h11.Data(data=data)))
+        writer.write(conn.send(h11.EndOfMessage()))
+        await writer.drain()
+
+    def _route(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+        target = urlsplit(request.target.decode("latin-1"))
+        method = request.method.decode()
+        if target.path == "/health":
+            return 200, {"ok": True, "runs_started": len(self.started_runs)}
+        if not target.path.startswith("/hooks/"):
+            return 404, {"error": "not found"}
+        path = target.path.removeprefix("/hooks/").strip("/")
+        query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(target.query).items()}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in request.headers}
+        for workflow, config, _node in self._triggers("webhook"):
+            if (config.get("path") or "").strip("/") != path:
+                continue
+            expected = config.get("method") or "POST"
+            if method != expected:
+                return 405, {"error": f"use {expected}"}
+            secret = config.get("secret")
+            if secret:
+                given = headers.get("x-flowdesk-secret") or str(query.pop("secret", ""))
+                if not hmac.compare_digest(given.encode(), str(secret).encode()):
+                    return 401, {"error": "wrong or missing secret"}
+            query.pop("secret", None)
+            headers.pop("x-flowdesk-secret", None)
+            try:
+                parsed: Any = json.loads(body) if body else None
+            except json.JSONDecodeError:
+                parsed = body.decode("utf-8", errors="replace")
+            try:
+                run_id = self.start_run(workflow, {"body": parsed, "headers": headers,
+                                                   "query": query})
+            except FlowdeskError as exc:
+                return 422, {"error": str(exc)}
+            return 202, {"run_id": run_id, "workflow": workflow.name}
+        return 404, {"error": f"no workflow listens on /hooks/{path}"}
