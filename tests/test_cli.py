@@ -144,12 +144,20 @@ def test_every_example_validates_and_runs(tmp_path: Path, path: Path) -> None:
     server = LoopbackServer()
     server.route("/json", Answer(200, {"slideshow": {"title": "Sample"}}))
     server.route("/status/503", Answer(503, "unavailable"))
+    server.route("/v1/chat/completions", Answer(200, {"model": "stand-in", "choices": [
+        {"message": {"role": "assistant", "content": json.dumps(
+            {"urgency": "high", "topic": "payments", "summary": "checkout down"})},
+         "finish_reason": "stop"}], "usage": {"total_tokens": 9}}))
     server.start()
     try:
-        # outside services are replaced by the loopback server
+        # outside services are replaced by the loopback server, files go under tmp_path
         for key, value in list(sample.items()):
             if isinstance(value, str) and value.startswith("https://httpbin.org"):
                 sample[key] = value.replace("https://httpbin.org", server.url)
+            if isinstance(value, str) and value.startswith("http://localhost:11434"):
+                sample[key] = value.replace("http://localhost:11434", server.url)
+            if isinstance(value, str) and value.startswith("sqlite:////tmp/"):
+                sample[key] = f"sqlite:///{tmp_path / 'example.db'}"
         db = tmp_path / "f.db"
         assert flowdesk("validate", str(path), db=db).returncode == 0
         result = flowdesk("run", str(path), "--input", json.dumps(sample), "--json", db=db)
