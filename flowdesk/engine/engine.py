@@ -97,15 +97,19 @@ class Engine:
 
     async def execute(self, run_id: str) -> RunSnapshot:
         """Carry a run on in this process until it completes, fails, is cancelled or pauses."""
-        if self.store.run_status(run_id).is_terminal:
+        status = self.store.run_status(run_id)
+        if status.is_terminal:
             return self.store.get_run(run_id)
         if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
             raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:
-            await self._drive(RunExecutor(self, self.store.get_run(run_id)))
+            # a run that never started has every step pending: no need to read them back
+            executor = RunExecutor(self, self.store.get_run(
+                run_id, steps=status is not RunStatus.PENDING))
+            await self._drive(executor)
         finally:
             self.store.release_run(run_id, self.owner)
-        return self.store.get_run(run_id)
+        return executor.snapshot()
 
     async def _drive(self, executor: RunExecutor) -> None:
         self._active[executor.run_id] = executor

@@ -30,7 +30,7 @@ from flowdesk.engine.registry import StepType
 from flowdesk.engine.stepexec import run_attempts, run_handler
 from flowdesk.model.errors import StepError
 from flowdesk.model.events import EventType, RunEvent
-from flowdesk.model.run import RunSnapshot
+from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Edge, Node, Workflow
 
@@ -114,6 +114,7 @@ class RunExecutor:
         }
         self.seq = self.store.last_seq(run.id)
         self._run_fields: dict[str, Any] = {}
+        self._last_run_fields: dict[str, Any] = {}
         self._step_fields: dict[str, dict[str, Any]] = {}
         self._events: list[RunEvent] = []
         self.running: dict[str, asyncio.Task[Any]] = {}
@@ -154,6 +155,7 @@ class RunExecutor:
 
     def _set_run(self, **fields: Any) -> None:
         self._run_fields.update(fields)
+        self._last_run_fields.update(fields)
         if "status" in fields:
             self.status = fields["status"]
 
@@ -225,6 +227,10 @@ class RunExecutor:
         inline_budget = INLINE_STEPS_PER_TICK
         while self.ready and len(self.running) < self.max_concurrency and self.fatal is None:
             node_id = self.ready.popleft()
+            if inline_budget <= 0 and self.types[node_id].pure and self._inlinable(node_id):
+                # this tick's share of inline work is done: commit it, run the rest next tick
+                self.ready.appendleft(node_id)
+                break
             state = self.steps[node_id]
             now = time.time()
             attempt = state.attempts + 1
@@ -243,11 +249,16 @@ class RunExecutor:
             task.add_done_callback(functools.partial(self._step_done, node_id))
             self.running[node_id] = task
 
+    def _inlinable(self, node_id: str) -> bool:
+        node = self.nodes[node_id]
+        return (self.types[node_id].pure and node.data.retry is None
+                and not node.data.timeout_seconds)
+
     def _run_inline(self, node_id: str) -> bool:
         """Run a pure step right here, within this tick. False if it must be a task."""
         node = self.nodes[node_id]
         step_type = self.types[node_id]
-        if not step_type.pure or node.data.retry is not None or node.data.timeout_seconds:
+        if not self._inlinable(node_id):
             return False
         ctx = self._make_ctx(node_id, self.steps[node_id].attempts)
         coro = run_handler(step_type, node.data.config, ctx, None, inline=True)
@@ -516,8 +527,11 @@ class RunExecutor:
                     self._recheck_event_waits()
                     if self.ready:
                         continue
-                if not self.running or self.fatal is not None:
+                if self.fatal is not None or not (self.running or self.ready):
                     break
+                if self.ready and not self.running:
+                    await asyncio.sleep(0)  # let the UI and others in between ticks
+                    continue
                 if not self._done and not self._woken:
                     self._tick = loop.create_future()
                     await self._tick
@@ -557,6 +571,25 @@ class RunExecutor:
         if any(s.status is StepStatus.WAITING for s in self.steps.values()):
             return self._finish(RunStatus.PAUSED, None)
         return self._finish(RunStatus.COMPLETED, None)
+
+    def snapshot(self) -> RunSnapshot:
+        """The run as committed, built from memory (what ``store.get_run`` would return)."""
+        run = self.run.model_copy(update={"status": self.status})
+        for key in ("started_at", "finished_at", "error", "attempt"):
+            if key in self._last_run_fields:
+                setattr(run, key, self._last_run_fields[key])
+        run.steps = {
+            sid: StepRunSnapshot.model_construct(
+                step_id=sid, status=st.status, output=st.output, error=st.error,
+                attempts=st.attempts,
+                attempt_log=[AttemptRecord.model_construct(**{
+                    "started_at": None, "finished_at": None, "error": None, **a})
+                    for a in st.attempt_log],
+                started_at=st.started_at, finished_at=st.finished_at, state=st.state,
+                branch=st.branch)
+            for sid, st in self.steps.items()
+        }
+        return run
 
     def _finish(self, status: RunStatus, error: str | None) -> RunStatus:
         now = time.time()

@@ -239,20 +239,21 @@ class Store(ControlMixin):
             raise NotFound(f"run id '{prefix}' is ambiguous; give more characters")
         return str(ids[0])
 
-    def get_run(self, run_id: str) -> RunSnapshot:
+    def get_run(self, run_id: str, *, steps: bool = True) -> RunSnapshot:
+        """A run with its steps (``steps=False``: without reading the step rows)."""
         with guard(self.url), self._read() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
             if row is None:
                 raise NotFound(f"no run with id '{run_id}'")
             step_rows = conn.execute(
                 sa.select(step_runs).where(step_runs.c.run_id == run_id)
-            ).all()
+            ).all() if steps else []
         definition = json.loads(row.definition)
         order = {n.get("id"): i for i, n in enumerate(definition.get("nodes", []))}
-        steps = {}
+        step_map = {}
         # rows written by flowdesk itself: build the snapshots without a validation pass
         for s in sorted(step_rows, key=lambda s: order.get(s.step_id, len(order))):
-            steps[s.step_id] = StepRunSnapshot.model_construct(
+            step_map[s.step_id] = StepRunSnapshot.model_construct(
                 step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
                 error=s.error, attempts=s.attempts,
                 attempt_log=[AttemptRecord.model_construct(**{
@@ -267,7 +268,7 @@ class Store(ControlMixin):
             created_at=row.created_at, started_at=row.started_at,
             finished_at=row.finished_at, idempotency_key=row.idempotency_key,
             parent_run_id=row.parent_run_id, parent_step_id=row.parent_step_id,
-            attempt=row.attempt, definition=definition, steps=steps,
+            attempt=row.attempt, definition=definition, steps=step_map,
         )
 
     def run_status(self, run_id: str) -> RunStatus:
