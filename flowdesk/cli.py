@@ -521,6 +521,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from flowdesk.desktop import install_desktop_entry
+
+    paths = install_desktop_entry()
+    for path in paths:
+        print(path)
+    print("flowdesk is now in your applications menu", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from flowdesk.app import run_app
@@ -629,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("prune", cmd_prune, "delete old finished runs and compact the database")
     p.add_argument("--keep-days", type=float, help="default: the runs.keep_days setting (30)")
 
+    add("install-desktop", cmd_install_desktop,
+        "add flowdesk to the applications menu (a .desktop entry and icons)")
+
     p = add("serve", cmd_serve, "headless: webhook listener, schedules, resumes runs")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     p.add_argument("--port", type=int, default=8686)
@@ -647,6 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--sandbox-worker"]:  # the bundle's stand-in for `python -I worker.py`
+        from flowdesk.engine import _sandbox_worker
+
+        _sandbox_worker.main()
+        return EXIT_OK
     parser = build_parser()
     if not argv or (len(argv) == 1 and argv[0].endswith(".json") and Path(argv[0]).exists()):
         argv = ["gui", *argv]

@@ -34,8 +34,11 @@ class _Worker:
 
     @classmethod
     async def spawn(cls) -> _Worker:
+        # a PyInstaller bundle has no python to run a file with: it runs itself in worker mode
+        command = [sys.executable, "--sandbox-worker"] if getattr(sys, "frozen", False) \
+            else [sys.executable, "-I", str(WORKER)]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", str(WORKER),
+            *command,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, limit=1 << 30,
             start_new_session=True,  # its own process group: killing it kills its children
