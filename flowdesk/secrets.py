@@ -45,11 +45,23 @@ def _default_file() -> Path:
 class SecretStore:
     def __init__(self, path: Path | None = None, backend: str | None = None) -> None:
         self.path = path or _default_file()
-        backend = backend or os.environ.get("FLOWDESK_SECRETS", "auto")
-        self._keyring: Any = None
-        if backend != "file":
-            self._keyring = _working_keyring()
-        self.backend = "keyring" if self._keyring is not None else "file"
+        self._wanted = backend or os.environ.get("FLOWDESK_SECRETS", "auto")
+        self._probed = False
+        self._keyring_module: Any = None
+
+    @property
+    def _keyring(self) -> Any:
+        """The keyring module when a real OS keyring works; probed on first use only (it
+        is slow to import, and most runs use no secret)."""
+        if not self._probed:
+            self._probed = True
+            if self._wanted != "file":
+                self._keyring_module = _working_keyring()
+        return self._keyring_module
+
+    @property
+    def backend(self) -> str:
+        return "keyring" if self._keyring is not None else "file"
 
     # -- the file: names always, values when there is no keyring ----------------------------
     def _read(self) -> dict[str, Any]:

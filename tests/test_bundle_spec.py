@@ -61,3 +61,18 @@ def test_a_crash_is_logged_in_the_data_folder(tmp_path: Path, monkeypatch) -> No
         sys.excepthook = sys.__excepthook__
     log = (tmp_path / "logs" / "crash.log").read_text()
     assert "RuntimeError: boom for the log" in log and "Traceback" in log
+
+
+def test_the_wheel_package_list_covers_every_package() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "flowdesk").rglob("__init__.py")}
+    assert found <= listed
+    patterns = config["package-data"]["flowdesk._resources"]
+    for path in (ROOT / "resources").rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(ROOT / "resources")
+            assert any(relative.match(p) for p in patterns), f"not in the wheel: {relative}"
