@@ -136,6 +136,7 @@ def main() -> None:
     out["events_per_s"] = state["sent"] / 2.0
     out["ui_flushes"] = controller.flushes
     out["longest_gap_ms"] = max(gaps) * 1000
+    out["p99_gap_ms"] = sorted(gaps)[int(len(gaps) * 0.99)] * 1000
     print(json.dumps(out))
 
 

@@ -102,6 +102,8 @@ def main() -> int:
                "events/s", "10,000"))
     add(Figure("live: longest UI timer gap during the burst",
                [c["longest_gap_ms"] for c in canvas], "ms", "< 50 ms"))
+    add(Figure("live: 99th percentile UI timer gap",
+               [c["p99_gap_ms"] for c in canvas], "ms", "< 50 ms"))
 
     header = ["figure", "median", "min–max", "× baseline", "target / reference"]
     rows = [f.row() for f in figures]

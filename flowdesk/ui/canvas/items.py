@@ -3,7 +3,6 @@ keyed by node or edge id, and never reads workflow state back from them."""
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -16,11 +15,13 @@ from PySide6.QtGui import (
     QPainterPathStroker,
     QPen,
     QPixmap,
+    QPolygonF,
 )
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsObject,
     QGraphicsPathItem,
+    QGraphicsPolygonItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -69,6 +70,7 @@ class NodeItem(QGraphicsObject):
         self.problems: list[str] = []
         self.phase = 0.0  # animation phase of the running badge
         self.hover_state: bool | None = None  # connection feedback: True ok, False refused
+        self._status_tip = ""
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -89,17 +91,17 @@ class NodeItem(QGraphicsObject):
 
     def set_view(self, view: StepView | None) -> None:
         self.view = view
-        tip = ""
-        if view is not None and view.error:
-            tip = f"{view.status.value}: {view.error}"
-        self._update_tooltip(tip)
+        tip = f"{view.status.value}: {view.error}" if view is not None and view.error else ""
+        if tip != self._status_tip:
+            self._status_tip = tip
+            self._update_tooltip(tip)
         self.update()
 
     def set_problems(self, problems: list[str]) -> None:
         if problems == self.problems:
             return
         self.problems = problems
-        self._update_tooltip("")
+        self._update_tooltip(self._status_tip)
         self.update()
 
     def set_hover_state(self, state: bool | None) -> None:
@@ -290,6 +292,9 @@ class NodeItem(QGraphicsObject):
 
 
 class EdgeItem(QGraphicsPathItem):
+    """A connection. Painted natively by Qt (no Python paint): its pen changes only when its
+    state, problems or selection change; the arrowhead is a native child item."""
+
     def __init__(self, edge_id: str, source: str, handle: str | None, target: str) -> None:
         super().__init__()
         self.edge_id = edge_id
@@ -300,6 +305,8 @@ class EdgeItem(QGraphicsPathItem):
         self.problems: list[str] = []
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
+        self.arrow = QGraphicsPolygonItem(self)
+        self.arrow.setPen(QPen(Qt.PenStyle.NoPen))
         self._apply_pen()
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
@@ -307,6 +314,10 @@ class EdgeItem(QGraphicsPathItem):
         path = QPainterPath(start)
         path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
         self.setPath(path)
+        # the arrowhead points along the curve's last stretch, which is horizontal
+        size = 7.0
+        self.arrow.setPolygon(QPolygonF([end, end - QPointF(size, size * 0.6),
+                                         end - QPointF(size, -size * 0.6)]))
 
     def set_state(self, state: str | None) -> None:
         if state != self.state:
@@ -314,9 +325,16 @@ class EdgeItem(QGraphicsPathItem):
             self._apply_pen()
 
     def set_problems(self, problems: list[str]) -> None:
+        if problems == self.problems and self.toolTip() != "":
+            return
         self.problems = problems
         self.setToolTip("\n".join(f"⚠ {p}" for p in problems))
         self._apply_pen()
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._apply_pen()
+        return super().itemChange(change, value)
 
     def _apply_pen(self) -> None:
         theme = current_theme()
@@ -327,34 +345,12 @@ class EdgeItem(QGraphicsPathItem):
             color, style = QColor(theme.grid).darker(115), Qt.PenStyle.DashLine
         if self.problems:
             color = QColor("#dc2626")
-        self.setPen(QPen(color, width, style, Qt.PenCapStyle.RoundCap))
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        far = option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not far)
-        pen = QPen(self.pen())
-        pen.setCosmetic(True)
         if self.isSelected():
-            pen.setColor(QColor(current_theme().selection))
-            pen.setWidthF(pen.widthF() + 1)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.path())
-        # arrow head at the target (not when zoomed far out)
-        path = self.path()
-        if not far and path.length() > 20:
-            end = path.pointAtPercent(1.0)
-            before = path.pointAtPercent(path.percentAtLength(path.length() - 10))
-            angle = math.atan2(end.y() - before.y(), end.x() - before.x())
-            size = 7.0
-            p1 = end - QPointF(math.cos(angle - 0.45) * size, math.sin(angle - 0.45) * size)
-            p2 = end - QPointF(math.cos(angle + 0.45) * size, math.sin(angle + 0.45) * size)
-            head = QPainterPath(end)
-            head.lineTo(p1)
-            head.lineTo(p2)
-            head.closeSubpath()
-            painter.fillPath(head, QBrush(pen.color()))
+            color, width = QColor(theme.selection), width + 1
+        pen = QPen(color, width, style, Qt.PenCapStyle.RoundCap)
+        pen.setCosmetic(True)
+        self.setPen(pen)
+        self.arrow.setBrush(QBrush(color))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
