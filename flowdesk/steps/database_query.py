@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.registry import CatalogEntry, StepType
 from flowdesk.model.errors import StepConfigError, StepError
-from flowdesk.steps._base import StepConfig
+from flowdesk.steps._base import StepConfig, credential
 
 __all__ = ["STEP", "DatabaseQueryConfig", "dispose_engines"]
 
@@ -113,11 +113,7 @@ def _execute(url: str, query: str, params: dict[str, Any], max_rows: int,
 async def run(config: DatabaseQueryConfig, ctx: StepContext) -> dict[str, Any]:
     url = config.url
     if config.credential:
-        try:
-            cred = ctx.scope["secrets"][config.credential]
-        except KeyError:
-            raise StepConfigError(f"no credential named '{config.credential}'") from None
-        url = url or (cred.get("url") if isinstance(cred, dict) else cred)
+        url = url or credential(ctx, config.credential, "url").get("url")
     if not url:
         raise StepConfigError("set 'url' or 'credential'")
     return await asyncio.wait_for(

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.registry import CatalogEntry, StepType
-from flowdesk.model.errors import StepConfigError, StepError, StepTimeout
-from flowdesk.steps._base import StepConfig
+from flowdesk.model.errors import StepError, StepTimeout
+from flowdesk.steps._base import StepConfig, credential
 
 __all__ = ["STEP", "LlmCallConfig"]
 
@@ -53,12 +53,7 @@ class LlmCallConfig(StepConfig):
 def _endpoint(config: LlmCallConfig, ctx: StepContext) -> tuple[str, dict[str, str]]:
     base, key = config.base_url, config.api_key
     if config.credential:
-        try:
-            cred = ctx.scope["secrets"][config.credential]
-        except KeyError:
-            raise StepConfigError(f"no credential named '{config.credential}'") from None
-        if not isinstance(cred, dict):
-            cred = {"api_key": cred}
+        cred = credential(ctx, config.credential, "api_key")
         base = base or cred.get("base_url")
         key = key or cred.get("api_key")
     base = base or "https://api.openai.com/v1"

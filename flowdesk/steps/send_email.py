@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.registry import CatalogEntry, StepType
 from flowdesk.model.errors import StepConfigError, StepError
-from flowdesk.steps._base import StepConfig
+from flowdesk.steps._base import StepConfig, credential
 
 __all__ = ["STEP", "SendEmailConfig"]
 
@@ -51,13 +51,7 @@ class SendEmailConfig(StepConfig):
 
 
 def _settings(config: SendEmailConfig, ctx: StepContext) -> dict[str, Any]:
-    cred: dict[str, Any] = {}
-    if config.credential:
-        try:
-            found = ctx.scope["secrets"][config.credential]
-        except KeyError:
-            raise StepConfigError(f"no credential named '{config.credential}'") from None
-        cred = found if isinstance(found, dict) else {}
+    cred = credential(ctx, config.credential, "password") if config.credential else {}
     out = {key: getattr(config, key) if getattr(config, key) is not None else cred.get(key)
            for key in ("host", "port", "username", "password", "starttls", "ssl")}
     if not out["host"]:

@@ -201,3 +201,24 @@ async def test_workflow_step_runs_a_child(engine: Engine) -> None:
     assert run.steps["sub"].output == {"greet": "hi Ada"}
     child = engine.store.list_runs(parent_run_id=run.id)[0]
     assert child.parent_step_id == "sub" and child.status is RunStatus.COMPLETED
+
+
+async def test_send_email_with_a_stored_credential(engine: Engine, smtp_server) -> None:
+    from flowdesk.secrets import SecretResolver
+
+    engine.services.secrets = SecretResolver(values={"MAIL": {
+        "host": "127.0.0.1", "port": smtp_server.port, "password": "hunter2-password"}})
+    run = await engine.run(W([{"id": "mail", "type": "send_email", "config": {
+        "credential": "MAIL", "from": "a@example.com", "to": ["b@example.com"],
+        "text": "hello", "password": "{{ secrets.MAIL.password }}"}}]))
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert smtp_server.received[0]["To"] == "b@example.com"
+    recorded = json.dumps(run.steps["mail"].state["input"], ensure_ascii=False)
+    assert "hunter2-password" not in recorded and "••••••" in recorded
+
+
+async def test_a_missing_credential_says_how_to_add_it(engine: Engine) -> None:
+    run = await engine.run(W([{"id": "q", "type": "database_query", "config": {
+        "credential": "NOPE", "query": "SELECT 1"}}]))
+    assert "no credential named 'NOPE'" in run.steps["q"].error
+    assert "flowdesk secrets set NOPE --json" in run.steps["q"].error
