@@ -81,7 +81,7 @@ def served(tmp_path: Path):
 
 
 def test_webhooks_start_runs_and_refuse_bad_requests(served, tmp_path: Path) -> None:
-    proc, base = served
+    _proc, base = served
     ok = httpx.post(f"{base}/hooks/orders", json={"total": 42},
                     headers={"X-Flowdesk-Secret": "s3cret"})
     assert ok.status_code == 202, ok.text

@@ -18,11 +18,13 @@ from flowdesk.model.workflow import Edge, Node
 
 __all__ = [
     "AddItemsCommand",
+    "AddNoteCommand",
     "MoveNodesCommand",
     "RemoveItemsCommand",
     "RenameWorkflowCommand",
     "SetConfigValueCommand",
     "SetNodeFieldCommand",
+    "SetNoteCommand",
 ]
 
 _MERGE_CONFIG = 1001
@@ -53,13 +55,16 @@ class AddItemsCommand(QUndoCommand):
 
 
 class RemoveItemsCommand(QUndoCommand):
-    """Delete nodes (with every edge touching them) and edges."""
+    """Delete nodes (with every edge touching them), edges and sticky notes."""
 
     def __init__(self, doc: WorkflowDocument, node_ids: list[str], edge_ids: list[str],
-                 text: str = "Delete") -> None:
+                 text: str = "Delete", note_ids: list[str] | None = None) -> None:
         super().__init__(text)
         self.doc = doc
         wf = doc.workflow
+        wanted = set(note_ids or [])
+        self.notes = [(i, copy.deepcopy(n)) for i, n in enumerate(doc.notes)
+                      if n.get("id") in wanted] if wanted else []
         node_set = set(node_ids)
         edge_set = set(edge_ids) | {e.id for e in wf.edges
                                     if e.source in node_set or e.target in node_set}
@@ -74,8 +79,12 @@ class RemoveItemsCommand(QUndoCommand):
             self.doc.delete_edge(data["id"])
         for _, data in reversed(self.nodes):
             self.doc.delete_node(data["id"])
+        for _, note in reversed(self.notes):
+            self.doc.delete_note(note["id"])
 
     def undo(self) -> None:
+        for index, note in self.notes:
+            self.doc.insert_note(note, index)
         for index, data in self.nodes:
             self.doc.insert_node(Node.model_validate(copy.deepcopy(data)), index)
         for index, data in self.edges:
@@ -170,3 +179,48 @@ class RenameWorkflowCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_name(self.old)
+
+
+class AddNoteCommand(QUndoCommand):
+    def __init__(self, doc: WorkflowDocument, note: dict[str, Any]) -> None:
+        super().__init__("Add note")
+        self.doc = doc
+        self.note = copy.deepcopy(note)
+
+    def redo(self) -> None:
+        self.doc.insert_note(self.note)
+
+    def undo(self) -> None:
+        self.doc.delete_note(self.note["id"])
+
+
+_MERGE_NOTE = 1003
+
+
+class SetNoteCommand(QUndoCommand):
+    """Change a note's text, position or size; consecutive edits of its text merge."""
+
+    def __init__(self, doc: WorkflowDocument, note_id: str, fields: dict[str, Any],
+                 text: str = "Edit note") -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.note_id = note_id
+        note = doc.note(note_id)
+        self.old = {k: copy.deepcopy(note.get(k)) for k in fields}
+        self.new = copy.deepcopy(fields)
+
+    def id(self) -> int:
+        return _MERGE_NOTE if set(self.new) == {"text"} else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetNoteCommand) or other.note_id != self.note_id or \
+                set(other.new) != {"text"}:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_note_fields(self.note_id, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_note_fields(self.note_id, self.old)

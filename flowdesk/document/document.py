@@ -32,6 +32,9 @@ class WorkflowDocument(QObject):
     edge_added = Signal(str)
     edge_removed = Signal(str)
     renamed = Signal(str)
+    note_added = Signal(str)
+    note_removed = Signal(str)
+    note_changed = Signal(str)
     changed = Signal()  # any edit (autosave listens to this)
     dirty_changed = Signal(bool)
     problems_changed = Signal(list)
@@ -201,6 +204,54 @@ class WorkflowDocument(QObject):
             return
         setattr(data, field, copy.deepcopy(value))
         self.node_changed.emit(node_id)
+        self.changed.emit()
+
+    # -- sticky notes: kept in the file as an extra "notes" list ---------------------------
+    @property
+    def notes(self) -> list[dict[str, Any]]:
+        """The sticky notes (reading never adds a "notes" key to the file)."""
+        notes = (self._workflow.__pydantic_extra__ or {}).get("notes")
+        return notes if isinstance(notes, list) else []
+
+    def note(self, note_id: str) -> dict[str, Any]:
+        for note in self.notes:
+            if note.get("id") == note_id:
+                return note
+        raise KeyError(note_id)
+
+    def new_note_id(self) -> str:
+        taken = {n.get("id") for n in self.notes}
+        i = len(taken) + 1
+        while f"note{i}" in taken:
+            i += 1
+        return f"note{i}"
+
+    def insert_note(self, note: dict[str, Any], index: int | None = None) -> None:
+        if self._workflow.__pydantic_extra__ is None:
+            self._workflow.__pydantic_extra__ = {}
+        notes = self._workflow.__pydantic_extra__.setdefault("notes", [])
+        notes.insert(len(notes) if index is None else index, copy.deepcopy(note))
+        self.note_added.emit(note["id"])
+        self.changed.emit()
+
+    def delete_note(self, note_id: str) -> tuple[int, dict[str, Any]]:
+        notes = self.notes
+        for i, note in enumerate(notes):
+            if note.get("id") == note_id:
+                del notes[i]
+                if not notes:
+                    del self._workflow.__pydantic_extra__["notes"]  # type: ignore[index]
+                self.note_removed.emit(note_id)
+                self.changed.emit()
+                return i, note
+        raise KeyError(note_id)
+
+    def set_note_fields(self, note_id: str, fields: dict[str, Any]) -> None:
+        note = self.note(note_id)
+        if all(note.get(k) == v for k, v in fields.items()):
+            return
+        note.update(copy.deepcopy(fields))
+        self.note_changed.emit(note_id)
         self.changed.emit()
 
     def set_name(self, name: str) -> None:

@@ -11,7 +11,13 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtWidgets import QApplication
 
-from flowdesk.document.commands import AddItemsCommand, MoveNodesCommand, RemoveItemsCommand
+from flowdesk.document.commands import (
+    AddItemsCommand,
+    AddNoteCommand,
+    MoveNodesCommand,
+    RemoveItemsCommand,
+    SetNoteCommand,
+)
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.layout import layered_layout
 from flowdesk.ui.canvas.items import NODE_H, NODE_W
@@ -70,9 +76,25 @@ class CanvasActions:
     def delete_selected(self) -> None:
         nodes = self.scene.selected_node_ids()
         edges = self.scene.selected_edge_ids()
-        if nodes or edges:
-            text = "Delete" if nodes else "Disconnect"
-            self.push(RemoveItemsCommand(self.doc, nodes, edges, text))
+        notes = self.scene.selected_note_ids()
+        if nodes or edges or notes:
+            text = "Delete" if nodes or notes else "Disconnect"
+            self.push(RemoveItemsCommand(self.doc, nodes, edges, text, note_ids=notes))
+
+    # -- sticky notes ------------------------------------------------------------------------
+    def add_note(self, at: QPointF, text: str = "Note") -> str:
+        note_id = self.doc.new_note_id()
+        self.push(AddNoteCommand(self.doc, {"id": note_id, "text": text,
+                                            "x": snap(at.x()), "y": snap(at.y()),
+                                            "width": 220}))
+        return note_id
+
+    def move_note(self, note_id: str, x: float, y: float) -> None:
+        self.push(SetNoteCommand(self.doc, note_id, {"x": x, "y": y}, "Move note"))
+
+    def edit_note(self, note_id: str, text: str) -> None:
+        if self.doc.note(note_id).get("text") != text:
+            self.push(SetNoteCommand(self.doc, note_id, {"text": text}))
 
     def select_all(self) -> None:
         for item in self.scene.node_items.values():

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.act_select_all = a("Select all", lambda: self._with_actions("select_all"),
                                 "Ctrl+A", edit_menu, True)
         self.act_quick_add = a("Add step…", self.quick_add, ["Tab", "Ctrl+K"], edit_menu, True)
+        self.act_note = a("Add sticky note", self.add_note, "Shift+N", edit_menu, True)
 
         self.act_fit = a("Zoom to fit", self.view.zoom_to_fit, "F", view_menu, True)
         self.act_zoom_in = a("Zoom in", lambda: self.view.set_zoom(self.view.zoom * 1.2, True),
@@ -242,6 +243,8 @@ class MainWindow(QMainWindow):
         self.actions_ = CanvasActions(doc, self.scene)
         self.scene.connect_requested.connect(self.actions_.connect)
         self.scene.nodes_moved.connect(self.actions_.move)
+        self.scene.note_moved.connect(self.actions_.move_note)
+        self.scene.note_edited.connect(self.actions_.edit_note)
         self.scene.selectionChanged.connect(self._selection_changed)
         self._doc_connections: list[tuple[Any, Any]] = []
         self.scene.connection_feedback.connect(self._connection_feedback)
@@ -478,6 +481,11 @@ class MainWindow(QMainWindow):
             return self.actions_.add_step(step_type, connect_from=selected[0])
         center = self.view.mapToScene(self.view.viewport().rect().center())
         return self.actions_.add_step(step_type, center)
+
+    def add_note(self) -> str | None:
+        if self.actions_ is None:
+            return None
+        return self.actions_.add_note(self.view.mapToScene(self.view.viewport().rect().center()))
 
     def quick_add(self) -> QuickAddDialog:
         dialog = QuickAddDialog(self.registry.catalog(), self)

@@ -196,3 +196,21 @@ def test_random_edit_sequences_undo_and_redo_exactly(qapp, seed: int) -> None:
     for expected in states[1:]:
         doc.undo_stack.redo()
         assert doc.serialize() == expected
+
+
+def test_sticky_notes_add_edit_move_delete_undo(doc: WorkflowDocument) -> None:
+    from flowdesk.document.commands import AddNoteCommand, SetNoteCommand
+
+    original = copy.deepcopy(doc.serialize())
+    assert "notes" not in original
+    check_round_trip(doc, AddNoteCommand(doc, {"id": "note1", "text": "Hi", "x": 0, "y": 0,
+                                               "width": 220}))
+    for text in ("Hi t", "Hi th", "Hi there"):
+        doc.undo_stack.push(SetNoteCommand(doc, "note1", {"text": text}))
+    assert doc.undo_stack.count() == 2  # typing merged into one entry
+    check_round_trip(doc, SetNoteCommand(doc, "note1", {"x": 40, "y": 60}, "Move note"))
+    after = check_round_trip(doc, RemoveItemsCommand(doc, [], [], note_ids=["note1"]))
+    assert "notes" not in after
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert doc.serialize() == original

@@ -230,3 +230,25 @@ def test_first_start_offers_the_examples(window, qtbot) -> None:
     assert {"Order batch", "Refund approval", "Lead scoring"} <= names
     assert window.doc is not None and window.doc.name in names
     assert window.scene.node_items  # an example is open on the canvas
+
+
+def test_sticky_notes_on_the_canvas(window) -> None:
+    window.new_workflow()
+    note_id = window.add_note()
+    item = window.scene.note_items[note_id]
+    assert item.toPlainText() == "Note"
+    window.actions_.edit_note(note_id, "Remember the VAT")
+    assert window.doc.note(note_id)["text"] == "Remember the VAT"
+    assert item.toPlainText() == "Remember the VAT"
+    start = item.pos() + QPointF(20, 10)
+    drag(window.view, start, start + QPointF(100, 41))
+    assert (window.doc.note(note_id)["x"], window.doc.note(note_id)["y"]) == \
+        (item.pos().x(), item.pos().y())
+    assert window.doc.undo_stack.undoText() == "Move note"
+    item.setSelected(True)
+    window.act_delete.trigger()
+    assert note_id not in window.scene.note_items
+    window.act_undo.trigger()
+    assert window.scene.note_items[note_id].toPlainText() == "Remember the VAT"
+    saved = window.doc.serialize()
+    assert saved["notes"][0]["text"] == "Remember the VAT"  # kept in the workflow file

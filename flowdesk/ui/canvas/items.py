@@ -4,6 +4,7 @@ keyed by node or edge id, and never reads workflow state back from them."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QGraphicsObject,
     QGraphicsPathItem,
     QGraphicsPolygonItem,
+    QGraphicsTextItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -30,7 +32,7 @@ from flowdesk.document.run_controller import StepView
 from flowdesk.model.status import StepStatus
 from flowdesk.ui.theme import STATUS_COLORS, category_color, current_theme, svg_renderer
 
-__all__ = ["EdgeItem", "NodeItem"]
+__all__ = ["EdgeItem", "NodeItem", "NoteItem"]
 
 NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
@@ -356,3 +358,45 @@ class EdgeItem(QGraphicsPathItem):
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
         return stroker.createStroke(self.path())
+
+
+class NoteItem(QGraphicsTextItem):
+    """A sticky note: yellow, movable, its text edited in place (double-click)."""
+
+    def __init__(self, note_id: str) -> None:
+        super().__init__()
+        self.note_id = note_id
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setDefaultTextColor(QColor("#3f3a1e"))
+        self.setZValue(-1)
+        self.editing_finished: Any = None  # set by the scene: callback(note_id, text)
+
+    def set_text(self, text: str) -> None:
+        if self.toPlainText() != text:
+            self.setPlainText(text)
+
+    def set_width(self, width: float) -> None:
+        self.setTextWidth(width)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        rect = self.boundingRect()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#e0c96a") if not self.isSelected()
+                            else QColor(current_theme().selection), 1.5))
+        painter.setBrush(QColor("#fff4b8"))
+        painter.drawRoundedRect(rect, 6, 6)
+        super().paint(painter, option, widget)
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)
+        self.setFocus()
+        super().mouseDoubleClickEvent(event)
+
+    def focusOutEvent(self, event: Any) -> None:
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        super().focusOutEvent(event)
+        if self.editing_finished is not None:
+            self.editing_finished(self.note_id, self.toPlainText())

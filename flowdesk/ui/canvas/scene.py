@@ -16,7 +16,7 @@ from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.run_controller import StepView
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.status import StepStatus
-from flowdesk.ui.canvas.items import EdgeItem, NodeItem
+from flowdesk.ui.canvas.items import EdgeItem, NodeItem, NoteItem
 from flowdesk.ui.theme import current_theme
 
 __all__ = ["GRID", "WorkflowScene"]
@@ -31,6 +31,8 @@ def snap(value: float) -> float:
 class WorkflowScene(QGraphicsScene):
     connect_requested = Signal(str, object, str)  # source id, handle (str | None), target id
     nodes_moved = Signal(dict)  # {id: ((old x, old y), (new x, new y))}
+    note_moved = Signal(str, float, float)  # note id, new x, new y
+    note_edited = Signal(str, str)  # note id, new text
     connection_feedback = Signal(str)  # why a hovered connection is refused ("" when ok)
 
     def __init__(self, doc: WorkflowDocument) -> None:
@@ -38,6 +40,7 @@ class WorkflowScene(QGraphicsScene):
         self.doc = doc
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[str, EdgeItem] = {}
+        self.note_items: dict[str, NoteItem] = {}
         self.views_by_step: dict[str, StepView] = {}
         self._drag: tuple[str, str | None] | None = None
         self._drag_path: QGraphicsPathItem | None = None
@@ -53,6 +56,11 @@ class WorkflowScene(QGraphicsScene):
         doc.edge_added.connect(self._on_edge_added)
         doc.edge_removed.connect(self._on_edge_removed)
         doc.problems_changed.connect(self._on_problems)
+        doc.note_added.connect(self._on_note_added)
+        doc.note_removed.connect(self._on_note_removed)
+        doc.note_changed.connect(self._on_note_changed)
+        for note in doc.notes:
+            self._on_note_added(note["id"])
         for node in doc.workflow.nodes:
             self._on_node_added(node.id)
         for edge in doc.workflow.edges:
@@ -102,6 +110,28 @@ class WorkflowScene(QGraphicsScene):
 
     def _on_edge_removed(self, edge_id: str) -> None:
         self.removeItem(self.edge_items.pop(edge_id))
+
+    def _on_note_added(self, note_id: str) -> None:
+        item = NoteItem(note_id)
+        item.editing_finished = lambda nid, text: self.note_edited.emit(nid, text)
+        self.note_items[note_id] = item
+        self.addItem(item)
+        self._on_note_changed(note_id)
+
+    def _on_note_removed(self, note_id: str) -> None:
+        self.removeItem(self.note_items.pop(note_id))
+
+    def _on_note_changed(self, note_id: str) -> None:
+        note = self.doc.note(note_id)
+        item = self.note_items[note_id]
+        item.set_text(str(note.get("text", "")))
+        item.set_width(float(note.get("width", 220)))
+        pos = (float(note.get("x", 0)), float(note.get("y", 0)))
+        if (item.pos().x(), item.pos().y()) != pos:
+            item.setPos(*pos)
+
+    def selected_note_ids(self) -> list[str]:
+        return [i.note_id for i in self.selectedItems() if isinstance(i, NoteItem)]
 
     def _on_problems(self, problems: list) -> None:
         by_node: dict[str, list[str]] = {}
@@ -209,6 +239,8 @@ class WorkflowScene(QGraphicsScene):
                 return
         self._press_positions = {nid: (i.pos().x(), i.pos().y())
                                  for nid, i in self.node_items.items()}
+        self._press_notes = {nid: (i.pos().x(), i.pos().y())
+                             for nid, i in self.note_items.items()}
         super().mousePressEvent(event)
 
     def _update_drag(self, pos: QPointF) -> None:
@@ -260,6 +292,12 @@ class WorkflowScene(QGraphicsScene):
 
     def _finish_move(self) -> None:
         """A drag ends: snap to the grid and report every moved node as one intent."""
+        notes_before = getattr(self, "_press_notes", None) or {}
+        self._press_notes = None
+        for note_id, item in self.note_items.items():
+            old = notes_before.get(note_id)
+            if old is not None and (item.pos().x(), item.pos().y()) != old:
+                self.note_moved.emit(note_id, snap(item.pos().x()), snap(item.pos().y()))
         before = getattr(self, "_press_positions", None)
         self._press_positions = None
         if not before:
