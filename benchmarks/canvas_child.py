@@ -15,9 +15,11 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QRectF, QTimer  # noqa: E402
-from PySide6.QtGui import QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import itertools
+
+from PySide6.QtCore import QElapsedTimer, QRectF, QTimer
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
 
 
 def big_workflow(n: int = 1000, edges_total: int = 1500) -> dict:
@@ -131,7 +133,7 @@ def main() -> None:
 
     with loop:
         loop.run_until_complete(run())
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     out["events_sent"] = state["sent"]
     out["events_per_s"] = state["sent"] / 2.0
     out["ui_flushes"] = controller.flushes

@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import chain  # noqa: E402
+from _common import chain
 
-from flowdesk.engine import Engine  # noqa: E402
-from flowdesk.model import Workflow  # noqa: E402
-from flowdesk.store import open_store  # noqa: E402
+from flowdesk.engine import Engine
+from flowdesk.model import Workflow
+from flowdesk.store import open_store
 
 
 def seed(path: Path, n: int) -> None:
