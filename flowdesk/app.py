@@ -70,6 +70,25 @@ def build_app(db: str | None = None, *, housekeeping: bool = True):  # type: ign
     return window
 
 
+async def _start_service(window: object) -> object:
+    """Run the webhook/schedule service while the app is open (setting ``serve.in_app``,
+    on by default; port ``serve.port``, default 8686). A busy port is reported, not fatal."""
+    from flowdesk.service import TriggerService
+
+    store = window.library.store  # type: ignore[attr-defined]
+    if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT") or not store.get_setting("serve.in_app", True):
+        return None
+    service = TriggerService(window.controller.engine, "127.0.0.1",  # type: ignore[attr-defined]
+                             int(store.get_setting("serve.port", 8686)))
+    try:
+        await service.start()
+    except OSError as exc:
+        window.notify(f"Webhooks and schedules are off: port {service.port} is busy "  # type: ignore[attr-defined]
+                      f"({exc.strerror}); `flowdesk config serve.port N` picks another")
+        return None
+    return service
+
+
 def run_app(db: str | None = None, open_file: str | None = None) -> int:
     import qasync
     from PySide6.QtGui import QIcon
@@ -108,7 +127,10 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
+        service = loop.run_until_complete(_start_service(window))
         loop.run_until_complete(closed.wait())
+        if service is not None:
+            loop.run_until_complete(service.stop())
         loop.run_until_complete(window.controller.aclose())
     window.library.store.close()
     return 0

@@ -47,6 +47,7 @@ class Services:
         self.run_child: ChildRunner | None = None
         self.registry: StepRegistry | None = None  # set by the engine that owns these services
         self.store: RunStore | None = None  # likewise
+        self.on_close: list[Callable[[], None]] = []  # e.g. dispose pooled connections
         from flowdesk.secrets import SecretResolver
 
         self.secrets = SecretResolver()  # replaced by one backed by the secret store
@@ -78,3 +79,6 @@ class Services:
         if self._sandbox is not None:
             await self._sandbox.aclose()
             self._sandbox = None
+        for callback in self.on_close:
+            callback()
+        self.on_close.clear()

@@ -116,6 +116,8 @@ async def run(config: DatabaseQueryConfig, ctx: StepContext) -> dict[str, Any]:
         url = url or credential(ctx, config.credential, "url").get("url")
     if not url:
         raise StepConfigError("set 'url' or 'credential'")
+    if dispose_engines not in ctx.services.on_close:
+        ctx.services.on_close.append(dispose_engines)
     return await asyncio.wait_for(
         asyncio.to_thread(_execute, url, config.query, config.params, config.max_rows,
                           config.read_only),

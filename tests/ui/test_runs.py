@@ -130,3 +130,41 @@ def test_dark_theme_screenshot(window, qtbot) -> None:
     path = save_artifact(window, "main_window_dark.png")
     assert path.stat().st_size > 10_000
     window.act_dark.trigger()
+
+
+def test_the_app_runs_the_webhook_service(window, qtbot, qloop) -> None:
+    import socket
+
+    import httpx
+
+    from flowdesk.app import _start_service
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    window.library.store.set_setting("serve.port", port)
+    open_example(window, "lead-scoring.json", "Lead scoring")
+    started = qloop.create_task(_start_service(window))
+    qtbot.waitUntil(started.done, timeout=5000)
+    service = started.result()
+    assert service is not None and service.port == port
+    answer = {}
+
+    def post() -> None:
+        answer["r"] = httpx.post(f"http://127.0.0.1:{port}/hooks/signup", json={
+            "name": "Ada", "email": "ada@engines.example", "company": "Engines",
+            "employees": 80, "country": "GB"}, timeout=5)
+
+    import threading
+    thread = threading.Thread(target=post)
+    thread.start()
+    qtbot.waitUntil(lambda: "r" in answer, timeout=10000)
+    thread.join()
+    assert answer["r"].status_code == 202
+    run_id = answer["r"].json()["run_id"]
+    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+                    timeout=20000)
+    window.refresh_history()
+    assert window.history.rowCount() == 1  # the app sees runs the service started
+    stopped = qloop.create_task(service.stop())
+    qtbot.waitUntil(stopped.done, timeout=5000)
