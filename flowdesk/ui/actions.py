@@ -8,7 +8,7 @@ import copy
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPointF
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 from flowdesk.document.commands import (
@@ -23,9 +23,7 @@ from flowdesk.document.layout import layered_layout
 from flowdesk.ui.canvas.items import NODE_H, NODE_W
 from flowdesk.ui.canvas.scene import WorkflowScene, snap
 
-__all__ = ["CLIP_MIME", "CanvasActions"]
-
-CLIP_MIME = "application/x-flowdesk-nodes"
+__all__ = ["CanvasActions"]
 
 
 class CanvasActions:
@@ -115,14 +113,14 @@ class CanvasActions:
         }
 
     def copy(self) -> bool:
+        """Copy the selected steps as JSON text ({"flowdesk": 1, nodes, edges}): it pastes
+        into another workflow, or into any text editor. (Plain text on purpose: a QMimeData
+        made in Python and owned by the clipboard is destroyed after the interpreter at exit,
+        which crashes PySide.)"""
         payload = self.selection_payload()
         if payload is None:
             return False
-        mime = QMimeData()
-        text = json.dumps(payload, indent=2)
-        mime.setData(CLIP_MIME, text.encode())
-        mime.setText(text)
-        QApplication.clipboard().setMimeData(mime)
+        QApplication.clipboard().setText(json.dumps(payload, indent=2))
         return True
 
     def cut(self) -> None:
@@ -131,14 +129,12 @@ class CanvasActions:
 
     def paste(self, payload: dict[str, Any] | None = None, offset: float = 40.0) -> list[str]:
         if payload is None:
-            mime = QApplication.clipboard().mimeData()
-            raw = bytes(mime.data(CLIP_MIME).data()).decode() if mime.hasFormat(CLIP_MIME) \
-                else mime.text()
             try:
-                payload = json.loads(raw)
+                payload = json.loads(QApplication.clipboard().text())
             except (json.JSONDecodeError, TypeError):
                 return []
-        if not isinstance(payload, dict) or not payload.get("nodes"):
+        if not isinstance(payload, dict) or payload.get("flowdesk") != 1 or \
+                not payload.get("nodes"):
             return []
         nodes = copy.deepcopy(payload["nodes"])
         mapping: dict[str, str] = {}
