@@ -103,7 +103,15 @@ class RunController(QObject):
         statuses: dict[str, RunStatus] = {}
         waiting = False
         for event in batch:
-            if event.step_id is not None and event.type in _STEP_STATUS:
+            if event.step_id is not None and event.type is EventType.STEP_PROGRESS:
+                # e.g. an LLM's tokens as they arrive: the text so far, for the Step tab
+                views = self._views.setdefault(event.run_id, {})
+                view = views.setdefault(event.step_id, StepView(status=StepStatus.RUNNING))
+                token = event.payload.get("token")
+                if isinstance(token, str):
+                    view.extra["text"] = view.extra.get("text", "") + token
+                changed.setdefault(event.run_id, {})[event.step_id] = view
+            elif event.step_id is not None and event.type in _STEP_STATUS:
                 views = self._views.setdefault(event.run_id, {})
                 view = views.setdefault(event.step_id, StepView())
                 view.status = _STEP_STATUS[event.type]
@@ -111,6 +119,7 @@ class RunController(QObject):
                 if event.type is EventType.STEP_STARTED:
                     view.attempt = p.get("attempt", view.attempt + 1)
                     view.duration_ms, view.error, view.branch = None, None, None
+                    view.extra.pop("text", None)
                 elif event.type is EventType.STEP_RETRYING:
                     view.attempt = p.get("attempt", view.attempt) + 1
                     view.error = p.get("error")

@@ -28,7 +28,7 @@ from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.library import WorkflowLibrary
 from flowdesk.document.run_controller import RunController, StepView
 from flowdesk.model.errors import FlowdeskError
-from flowdesk.model.status import RunStatus
+from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.paths import data_dir
 from flowdesk.resources import examples_dir, icons_dir
 from flowdesk.ui import theme
@@ -610,7 +610,11 @@ class MainWindow(QMainWindow):
         self.scene.apply_step_views(views)
         selected = self.scene.selected_node_ids()
         if len(selected) == 1 and selected[0] in views:
-            self._show_step_details(selected[0])
+            view = views[selected[0]]
+            if view.status is StepStatus.RUNNING and "text" in view.extra:
+                self.step_details.show_streaming(selected[0], view.extra["text"])
+            else:
+                self._show_step_details(selected[0])
 
     def _run_status_changed(self, run_id: str, status: str) -> None:
         if run_id == self.current_run:

@@ -168,3 +168,39 @@ def test_the_app_runs_the_webhook_service(window, qtbot, qloop) -> None:
     assert window.history.rowCount() == 1  # the app sees runs the service started
     stopped = qloop.create_task(service.stop())
     qtbot.waitUntil(stopped.done, timeout=5000)
+
+
+def test_a_streaming_llm_answer_grows_in_the_step_tab(window, qtbot) -> None:
+    from tests.helpers.httpserver import Answer, LoopbackServer
+
+    def stream(hit):
+        def chunk(text):
+            return "data: " + json.dumps({"model": "m", "choices": [
+                {"delta": {"content": text}}]}) + "\n\n"
+        return Answer(200, chunk("Hello ") + chunk("there"),
+                      headers={"Content-Type": "text/event-stream"})
+
+    server = LoopbackServer()
+    server.route("/v1/chat/completions", stream)
+    server.start()
+    try:
+        window.new_workflow()
+        node_id = window.actions_.add_step("llm_call", None)
+        for key, value in (("base_url", f"{server.url}/v1"), ("model", "m"),
+                           ("prompt", "hi"), ("stream", True)):
+            from flowdesk.document.commands import SetConfigValueCommand
+            window.doc.undo_stack.push(SetConfigValueCommand(window.doc, node_id, key, value))
+        window.scene.select_nodes([node_id])
+        seen = []
+        window.controller.steps_updated.connect(
+            lambda run_id, views: seen.append(views[node_id].extra.get("text"))
+            if node_id in views else None)
+        run_id = window.start_run({})
+        qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+                        timeout=20000)
+        # the tokens reach the UI through the controller (one update per frame)
+        qtbot.waitUntil(lambda: "Hello there" in seen, timeout=5000)
+    finally:
+        server.stop()
+    qtbot.waitUntil(lambda: window.step_details.output.value == {
+        "text": "Hello there", "model": "m", "usage": None, "finish_reason": None})

@@ -126,6 +126,12 @@ class StepDetails(QWidget):
         layout.addWidget(self.error)
         layout.addWidget(split, 1)
 
+    def show_streaming(self, step_id: str, text: str) -> None:
+        """A running step that streams (an LLM answer): show the text so far."""
+        self.title.setText(f"<b>{step_id}</b> · running · {len(text)} characters so far")
+        self.error.clear()
+        self.output.set_value({"text": text})
+
     def show_step(self, step_id: str | None, step: StepRunSnapshot | None) -> None:
         if step_id is None:
             self.title.setText("Select a step on the canvas to see its input and output.")
