@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.engine.registry import StepRegistry
-from flowdesk.model.run import RunSnapshot, WorkflowInfo
+from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
+from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
 from flowdesk.store import Store
 
@@ -154,6 +155,12 @@ class WorkflowLibrary(QObject):
 
     def run(self, run_id: str) -> RunSnapshot:
         return self.store.get_run(run_id)
+
+    def run_status(self, run_id: str) -> RunStatus:
+        return self.store.run_status(run_id)
+
+    def step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
+        return self.store.get_step_run(run_id, step_id)
 
     def events(self, run_id: str) -> list:
         return self.store.get_events(run_id)

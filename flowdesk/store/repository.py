@@ -69,6 +69,20 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
+def _step_snapshot(s: Any) -> StepRunSnapshot:
+    """A step_runs row as a snapshot; rows written by flowdesk itself are built without a
+    validation pass."""
+    return StepRunSnapshot.model_construct(
+        step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
+        error=s.error, attempts=s.attempts,
+        attempt_log=[AttemptRecord.model_construct(**{
+            "started_at": None, "finished_at": None, "error": None, **a})
+            for a in (_loads(s.attempt_log) or [])],
+        started_at=s.started_at, finished_at=s.finished_at,
+        state=_loads(s.state) or {}, branch=s.branch,
+    )
+
+
 class Store(ControlMixin):
     def __init__(self, url: str, *, busy_timeout: float = 10.0) -> None:
         self.url = url
@@ -250,18 +264,8 @@ class Store(ControlMixin):
             ).all() if steps else []
         definition = json.loads(row.definition)
         order = {n.get("id"): i for i, n in enumerate(definition.get("nodes", []))}
-        step_map = {}
-        # rows written by flowdesk itself: build the snapshots without a validation pass
-        for s in sorted(step_rows, key=lambda s: order.get(s.step_id, len(order))):
-            step_map[s.step_id] = StepRunSnapshot.model_construct(
-                step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
-                error=s.error, attempts=s.attempts,
-                attempt_log=[AttemptRecord.model_construct(**{
-                    "started_at": None, "finished_at": None, "error": None, **a})
-                    for a in (_loads(s.attempt_log) or [])],
-                started_at=s.started_at, finished_at=s.finished_at,
-                state=_loads(s.state) or {}, branch=s.branch,
-            )
+        step_map = {s.step_id: _step_snapshot(s) for s in
+                    sorted(step_rows, key=lambda s: order.get(s.step_id, len(order)))}
         return RunSnapshot(
             id=row.id, workflow_name=row.workflow_name, workflow_version=row.workflow_version,
             status=RunStatus(row.status), input=_loads(row.input), error=row.error,
@@ -270,6 +274,13 @@ class Store(ControlMixin):
             parent_run_id=row.parent_run_id, parent_step_id=row.parent_step_id,
             attempt=row.attempt, definition=definition, steps=step_map,
         )
+
+    def get_step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
+        """One step of a run (None if the run has no such step)."""
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(sa.select(step_runs).where(
+                step_runs.c.run_id == run_id, step_runs.c.step_id == step_id)).first()
+        return None if row is None else _step_snapshot(row)
 
     def run_status(self, run_id: str) -> RunStatus:
         with guard(self.url), self._read() as conn:

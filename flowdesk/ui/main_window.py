@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         if self.current_run is None:
             return None
         try:
-            return self.library.run(self.current_run).status
+            return self.library.run_status(self.current_run)
         except FlowdeskError:
             return None
 
@@ -635,8 +635,7 @@ class MainWindow(QMainWindow):
         if node_id is None or self.current_run is None:
             self.step_details.show_step(node_id, None)
             return
-        run = self.library.run(self.current_run)
-        self.step_details.show_step(node_id, run.steps.get(node_id))
+        self.step_details.show_step(node_id, self.library.step_run(self.current_run, node_id))
 
     def refresh_history(self) -> None:
         if self.doc is not None:
