@@ -90,6 +90,9 @@ async def _start_service(window: object) -> object:
 
 
 def run_app(db: str | None = None, open_file: str | None = None) -> int:
+    """Open the main window and keep it open until the person closes it (or the app is asked
+    to quit); then stop the trigger service, let the engine put its runs down cleanly and close
+    the store. Returns the process exit status."""
     import qasync
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
@@ -103,34 +106,57 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     app.setApplicationName("flowdesk")
     app.setDesktopFileName("flowdesk")
     app.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
+    # The window decides when the session ends (its closeEvent saves first). Qt's own "quit on
+    # last window closed" would end QApplication.exec() under qasync before the clean-up ran.
+    app.setQuitOnLastWindowClosed(False)
     theme.apply_theme(app, str(app_settings().value("theme", "light")))
     _install_excepthook()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = build_app(db)
+    closed = asyncio.Event()  # bound to the loop on first wait; connected before any close
+    window.closed.connect(closed.set)
     if open_file:
         window.open_file(open_file)
     else:
         window.first_start()
     window.show()
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
-        # smoke tests and the start-up benchmark: report the first paint, then quit
+        # the start-up benchmark only: report the first paint, then close as a user would
         from PySide6.QtCore import QTimer
 
         def painted() -> None:
             print(f"flowdesk: first paint, title={window.windowTitle()!r}", file=sys.stderr,
                   flush=True)
-            app.quit()
+            window.close()
 
         window.repaint()
         QTimer.singleShot(0, painted)
-    closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
     with loop:
-        service = loop.run_until_complete(_start_service(window))
-        loop.run_until_complete(closed.wait())
-        if service is not None:
-            loop.run_until_complete(service.stop())
-        loop.run_until_complete(window.controller.aclose())
+        # One run_until_complete for the whole session: on a qasync loop each call runs and
+        # then ends QApplication.exec(), which emits aboutToQuit; several calls made the app
+        # quit as soon as its window appeared (ENVIRONMENT.md, "qasync trap").
+        try:
+            loop.run_until_complete(_session(window, closed))
+        except RuntimeError as exc:
+            # QApplication.quit() from outside (a session manager logging out) ends exec()
+            # before the session coroutine finished: finish the clean-up on its own.
+            log.info("event loop ended early (%s); closing down", exc)
+            loop.run_until_complete(_shutdown(window, None))
     window.library.store.close()
     return 0
+
+
+async def _session(window: object, closed: asyncio.Event) -> None:
+    """The app's lifetime: start the trigger service, wait for the window to close, clean up."""
+    service = await _start_service(window)
+    try:
+        await closed.wait()
+    finally:
+        await _shutdown(window, service)
+
+
+async def _shutdown(window: object, service: object) -> None:
+    if service is not None:
+        await service.stop()  # type: ignore[attr-defined]
+    await window.controller.aclose()  # type: ignore[attr-defined]

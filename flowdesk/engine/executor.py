@@ -234,12 +234,13 @@ class RunExecutor:
             state = self.steps[node_id]
             now = time.time()
             attempt = state.attempts + 1
+            started_at = state.state.get("first_started_at") or now  # resuming a wait
             # the attempt is recorded in the same commit as step.started, so a crash
             # mid-step still counts it
-            self._set_step(node_id, status=StepStatus.RUNNING, started_at=now, error=None,
-                           attempts=attempt,
+            self._set_step(node_id, status=StepStatus.RUNNING, started_at=started_at,
+                           error=None, attempts=attempt,
                            attempt_log=[*state.attempt_log,
-                                        {"attempt": attempt, "started_at": now}])
+                                        {"attempt": attempt, "started_at": started_at}])
             self._emit(EventType.STEP_STARTED, node_id, attempt=attempt,
                        type=self.nodes[node_id].type)
             if inline_budget > 0 and self._run_inline(node_id):
@@ -433,8 +434,11 @@ class RunExecutor:
         log = list(state.attempt_log)
         if log and not log[-1].get("error"):
             log.pop()  # the attempt that started waiting and this one are the same attempt
+        # the step's time runs from when it first started waiting: an approval that waited
+        # 23 s took 23 s, not the 2 ms of reading the decision
+        first_started = state.state.get("first_started_at", state.started_at)
         self._set_step(step_id, status=StepStatus.PENDING, attempts=max(state.attempts - 1, 0),
-                       attempt_log=log)
+                       attempt_log=log, state={**state.state, "first_started_at": first_started})
         return True
 
     def reset_for_retry(self, step_ids: list[str], reason: str) -> None:

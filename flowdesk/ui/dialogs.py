@@ -1,5 +1,5 @@
 """Dialogs: the run input (a form from the workflow's input_schema, or JSON), the workflow
-library, quick-add, and the first-start welcome."""
+library and the first-start welcome (quick-add is in quick_add.py)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.engine.inputs import check_input
-from flowdesk.engine.registry import CatalogEntry
 from flowdesk.model.run import WorkflowInfo
 from flowdesk.ui.panels.editors import CodeEditor
-from flowdesk.ui.theme import step_icon
 
-__all__ = ["LibraryDialog", "QuickAddDialog", "RunInputDialog", "WelcomeDialog"]
+__all__ = ["LibraryDialog", "RunInputDialog", "WelcomeDialog"]
 
 
 class RunInputDialog(QDialog):
@@ -201,50 +199,6 @@ class LibraryDialog(QDialog):
         for i in range(self.list.count()):
             item = self.list.item(i)
             item.setHidden(text.lower() not in item.text().lower())
-
-
-class QuickAddDialog(QDialog):
-    """Tab / Ctrl+K: type to find a step type, Enter adds it."""
-
-    chosen = Signal(str)
-
-    def __init__(self, catalog: list[CatalogEntry], parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Popup)
-        self.search = QLineEdit(placeholderText="Add a step…")
-        self.list = QListWidget()
-        for entry in catalog:
-            if entry.category == "Test":
-                continue
-            item = QListWidgetItem(step_icon(entry.icon, entry.category),
-                                   f"{entry.label}  —  {entry.description}")
-            item.setData(Qt.ItemDataRole.UserRole, entry.type)
-            self.list.addItem(item)
-        self.search.textChanged.connect(self._filter)
-        self.search.returnPressed.connect(self._choose)
-        self.list.itemActivated.connect(lambda _i: self._choose())
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.search)
-        layout.addWidget(self.list)
-        self.resize(480, 320)
-        self._filter("")
-
-    def _filter(self, text: str) -> None:
-        first = None
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            hidden = text.lower() not in (item.text() + item.data(
-                Qt.ItemDataRole.UserRole)).lower()
-            item.setHidden(hidden)
-            if not hidden and first is None:
-                first = item
-        if first is not None:
-            self.list.setCurrentItem(first)
-
-    def _choose(self) -> None:
-        item = self.list.currentItem()
-        if item is not None and not item.isHidden():
-            self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
-            self.accept()
 
 
 class WelcomeDialog(QDialog):

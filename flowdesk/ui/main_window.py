@@ -35,11 +35,12 @@ from flowdesk.ui import theme
 from flowdesk.ui.actions import CanvasActions
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.view import WorkflowView
-from flowdesk.ui.dialogs import LibraryDialog, QuickAddDialog, RunInputDialog, WelcomeDialog
+from flowdesk.ui.dialogs import LibraryDialog, RunInputDialog, WelcomeDialog
 from flowdesk.ui.panels.approvals import ApprovalsInbox
 from flowdesk.ui.panels.inspector import Inspector
 from flowdesk.ui.panels.palette import Palette
 from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
+from flowdesk.ui.quick_add import QuickAddDialog
 
 __all__ = ["MainWindow"]
 
@@ -52,6 +53,7 @@ def app_settings() -> QSettings:
 
 class MainWindow(QMainWindow):
     notice = Signal(str)
+    closed = Signal()  # the person closed the window (after its work was saved)
 
     def __init__(self, library: WorkflowLibrary, controller: RunController) -> None:
         super().__init__()
@@ -621,8 +623,10 @@ class MainWindow(QMainWindow):
             self._update_run_label()
             self._update_actions()
             if RunStatus(status) is not RunStatus.RUNNING:
-                self.refresh_history()
                 self._selection_changed()
+        if run_id == self.current_run or self.history.has_run(run_id):
+            # any run listed in History, shown or not (e.g. one approved in the inbox)
+            self.refresh_history()
 
     def _update_run_label(self) -> None:
         status = self._current_status()
@@ -672,3 +676,4 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self._release_document()
         super().closeEvent(event)
+        self.closed.emit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flowdesk.model import RunStatus, StepStatus
 from flowdesk.resources import examples_dir
@@ -102,21 +103,35 @@ def test_approve_from_the_inbox_and_send_the_event(window, qtbot) -> None:
     assert window.approvals.data.value == {"order": "Q-9", "reason": "late"}
     window.approvals.comment.setText("fine")
     window.approvals.extra.setPlainText('{"ticket": 12}')
+    waiting_since = window.library.run(run_id).steps["approve"].started_at
+    assert waiting_since is not None
     window.approvals.approve.click()
+    waited_ms = (time.time() - waiting_since) * 1000
     qtbot.waitUntil(lambda: window.scene.node_items["confirmed"].view.status
                     is StepStatus.WAITING, timeout=20000)
     out = window.library.run(run_id).steps["approve"].output
     assert (out["approved"], out["comment"], out["data"]) == (True, "fine", {"ticket": 12})
     qtbot.waitUntil(lambda: window.approvals.list.count() == 1 and
                     window.approvals.current()["kind"] == "event", timeout=5000)
-    assert window.approvals.event_name.text() == "refund.confirmed"
-    assert window.approvals.event_key.text() == "Q-9"
-    window.approvals.event_data.setText('{"ref": "r1"}')
-    window.approvals._send()
+    # a wait for an event offers to send that event, not Approve/Reject
+    assert window.approvals.shown() == "event"
+    assert not window.approvals.approve.isVisibleTo(window.approvals)
+    assert "refund.confirmed" in window.approvals.event_title.text()
+    assert "Q-9" in window.approvals.event_info.text()
+    window.approvals.wait_data.setText('{"ref": "r1"}')
+    window.approvals.send_wait.click()
     qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
                     timeout=20000)
     qtbot.waitUntil(lambda: window.approvals.list.count() == 0, timeout=5000)
     assert window.library.run(run_id).steps["confirmed"].output["data"] == {"ref": "r1"}
+    # nothing left: the detail pane says so, with no stale table or live button
+    assert window.approvals.shown() == "empty"
+    assert not window.approvals.approve.isVisibleTo(window.approvals)
+    # History follows the run to its end, though it was never re-opened
+    qtbot.waitUntil(lambda: window.history.item(0, 1).text() == "completed", timeout=5000)
+    # the approval step's badge shows how long it waited, not the 2 ms of reading it
+    approve = window.library.run(run_id).steps["approve"]
+    assert approve.duration_ms is not None and approve.duration_ms >= waited_ms
 
 
 def test_dark_theme_screenshot(window, qtbot) -> None:

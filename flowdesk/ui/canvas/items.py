@@ -36,6 +36,7 @@ __all__ = ["EdgeItem", "NodeItem", "NoteItem"]
 
 NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
+PORT_LABEL_W = 64.0  # room for an output port's name, right of the node
 _GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
            StepStatus.WAITING: "❚❚", StepStatus.CANCELLED: "■", StepStatus.PENDING: "•"}
 
@@ -145,7 +146,7 @@ class NodeItem(QGraphicsObject):
         return None
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_R - 10, -12, NODE_W + 2 * PORT_R + 20, NODE_H + 34)
+        return QRectF(-PORT_R - 10, -12, NODE_W + 2 * PORT_R + 20 + PORT_LABEL_W, NODE_H + 34)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -201,7 +202,7 @@ class NodeItem(QGraphicsObject):
         font.setPointSizeF(10)
         font.setBold(True)
         painter.setFont(font)
-        text_w = NODE_W - 64 - (34 if self.ports else 22)
+        text_w = NODE_W - 64 - 22
         label = painter.fontMetrics().elidedText(self.label, Qt.TextElideMode.ElideRight,
                                                  int(text_w))
         painter.drawText(QRectF(62, 14, text_w, 20), Qt.AlignmentFlag.AlignVCenter, label)
@@ -226,8 +227,9 @@ class NodeItem(QGraphicsObject):
             if handle is not None:
                 painter.setFont(small)
                 painter.setPen(QColor(theme.subtext))
-                painter.drawText(QRectF(pos.x() - 64, pos.y() - 8, 54, 16),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                # outside the node, just above its port: never over the title
+                painter.drawText(QRectF(pos.x() + PORT_R + 2, pos.y() - 17, PORT_LABEL_W, 14),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  handle)
         self._paint_status(painter, font)
         if self.problems:

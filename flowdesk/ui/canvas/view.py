@@ -90,8 +90,8 @@ class WorkflowView(QGraphicsView):
             return
         rect = rect.adjusted(-60, -60, 60, 60)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > 1.25:
-            self.set_zoom(1.25, anchor_center=True)
+        if self.zoom > 1.0:  # a small workflow is shown at its real size, as n8n and
+            self.set_zoom(1.0, anchor_center=True)  # Node-RED do, not blown up to fill
         self.centerOn(rect.center())
         self.minimap.refit()
 

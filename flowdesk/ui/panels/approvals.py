@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +41,18 @@ class ApprovalsInbox(QWidget):
         self.list.currentItemChanged.connect(self._selected)
         self.list.itemDoubleClicked.connect(
             lambda item: self.run_opened.emit(item.data(Qt.ItemDataRole.UserRole)["run_id"]))
-        self.title = QLabel("Nothing is waiting.")
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+
+        # what the detail pane shows: nothing waiting / an approval / a wait for an event
+        self.empty = QLabel("Nothing is waiting.\n\nRuns that wait for an approval or an "
+                            "event appear here.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setProperty("role", "hint")
+
+        self.title = QLabel()
         self.title.setProperty("role", "heading")
         self.title.setWordWrap(True)
         self.instructions = QLabel()
@@ -49,25 +61,54 @@ class ApprovalsInbox(QWidget):
         self.comment = QLineEdit(placeholderText="Comment (optional)")
         self.extra = QPlainTextEdit(placeholderText='Data for the step output, JSON (optional)')
         self.extra.setMaximumHeight(60)
-        self.error = QLabel()
-        self.error.setProperty("role", "error")
         self.approve = QPushButton("Approve")
         self.approve.setProperty("role", "primary")
         self.reject = QPushButton("Reject")
         self.approve.clicked.connect(lambda: self._decide(True))
         self.reject.clicked.connect(lambda: self._decide(False))
         buttons = QHBoxLayout()
+        buttons.addStretch(1)
         buttons.addWidget(self.reject)
         buttons.addWidget(self.approve)
-        detail = QWidget()
-        col = QVBoxLayout(detail)
+        approval = QWidget()
+        col = QVBoxLayout(approval)
+        col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(self.title)
         col.addWidget(self.instructions)
         col.addWidget(self.data, 1)
         col.addWidget(self.comment)
         col.addWidget(self.extra)
-        col.addWidget(self.error)
         col.addLayout(buttons)
+
+        self.event_title = QLabel()
+        self.event_title.setProperty("role", "heading")
+        self.event_title.setWordWrap(True)
+        self.event_info = QLabel()
+        self.event_info.setWordWrap(True)
+        self.wait_data = QLineEdit(placeholderText='Event data, JSON (optional), e.g. '
+                                                   '{"amount": 10}')
+        self.send_wait = QPushButton("Send this event")
+        self.send_wait.setProperty("role", "primary")
+        self.send_wait.clicked.connect(self._send_awaited)
+        event_row = QHBoxLayout()
+        event_row.addStretch(1)
+        event_row.addWidget(self.send_wait)
+        event_page = QWidget()
+        ecol = QVBoxLayout(event_page)
+        ecol.setContentsMargins(0, 0, 0, 0)
+        ecol.addWidget(self.event_title)
+        ecol.addWidget(self.event_info)
+        ecol.addWidget(self.wait_data)
+        ecol.addLayout(event_row)
+        ecol.addStretch(1)
+
+        self.pages = QStackedWidget()
+        for page in (self.empty, approval, event_page):
+            self.pages.addWidget(page)
+        detail = QWidget()
+        dcol = QVBoxLayout(detail)
+        dcol.addWidget(self.pages, 1)
+        dcol.addWidget(self.error)
 
         events = QGroupBox("Send an event")
         form = QFormLayout(events)
@@ -92,7 +133,7 @@ class ApprovalsInbox(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
-        self._set_enabled(False)
+        self._selected(None, None)
 
     def set_waiting(self, waiting: list[dict[str, Any]]) -> None:
         current = self.current()
@@ -114,38 +155,37 @@ class ApprovalsInbox(QWidget):
                 self.list.setCurrentItem(item)
         if self.list.currentItem() is None and self.list.count():
             self.list.setCurrentRow(0)
-        if not waiting:
-            self._selected(None, None)
+        self._selected(self.list.currentItem(), None)
 
     def current(self) -> dict[str, Any] | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def _set_enabled(self, approval: bool) -> None:
-        for widget in (self.approve, self.reject, self.comment, self.extra):
-            widget.setEnabled(approval)
+    def shown(self) -> str:
+        """Which detail page is shown: "empty", "approval" or "event"."""
+        return ("empty", "approval", "event")[self.pages.currentIndex()]
 
     def _selected(self, item: QListWidgetItem | None, _prev: object) -> None:
         self.error.clear()
         w = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if w is None:
-            self.title.setText("Nothing is waiting.")
-            self.instructions.clear()
+            self.pages.setCurrentIndex(0)
             self.data.set_value(None)
-            self._set_enabled(False)
             return
+        where = f"{w['workflow']} · step {w['step_id']} · run {w['run_id'][:8]}"
         if w.get("kind") == "approval":
             self.title.setText(w.get("title") or "Approval")
-            self.instructions.setText(w.get("instructions") or "")
+            self.instructions.setText("\n".join(
+                t for t in (w.get("instructions") or "", where) if t))
             self.data.set_value(w.get("data"))
-            self._set_enabled(True)
+            self.data.setVisible(w.get("data") is not None)
+            self.pages.setCurrentIndex(1)
         else:
-            self.title.setText(f"Waiting for event '{w.get('event_name')}'")
-            self.instructions.setText(f"Key: {w.get('correlation_key') or '(any)'}")
-            self.data.set_value(None)
-            self.event_name.setText(w.get("event_name") or "")
-            self.event_key.setText(w.get("correlation_key") or "")
-            self._set_enabled(False)
+            self.event_title.setText(f"Waiting for the event '{w.get('event_name')}'")
+            key = w.get("correlation_key")
+            self.event_info.setText(f"{where}\nCorrelation key: {key}" if key else
+                                    f"{where}\nAny event of that name wakes it.")
+            self.pages.setCurrentIndex(2)
 
     def _decide(self, approved: bool) -> None:
         w = self.current()
@@ -162,6 +202,21 @@ class ApprovalsInbox(QWidget):
         self.decision_made.emit(w["run_id"], w["step_id"], approved, self.comment.text(), data)
         self.comment.clear()
         self.extra.clear()
+
+    def _send_awaited(self) -> None:
+        w = self.current()
+        if w is None or w.get("kind") == "approval":
+            return
+        data = None
+        if self.wait_data.text().strip():
+            try:
+                data = json.loads(self.wait_data.text())
+            except json.JSONDecodeError as exc:
+                self.error.setText(f"Event data is not valid JSON: {exc.msg}")
+                return
+        self.error.clear()
+        self.event_sent.emit(w.get("event_name"), w.get("correlation_key"), data)
+        self.wait_data.clear()
 
     def _send(self) -> None:
         name = self.event_name.text().strip()

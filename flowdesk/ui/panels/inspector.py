@@ -239,11 +239,7 @@ class Inspector(QScrollArea):
                                                                          w.toPlainText()))
             return text
         line = TemplateLineEdit(suggestions)
-        if kind == "number":
-            line.setPlaceholderText(f"{field.default}" if field.default is not None else
-                                    "number or {{ template }}")
-        elif field.default not in (None, ""):
-            line.setPlaceholderText(str(field.default))
+        line.setPlaceholderText(_placeholder(field, kind))
         if key in _MONO:
             font = line.font()
             font.setFamily("monospace")
@@ -425,3 +421,15 @@ class Inspector(QScrollArea):
                 self.problem_label.setText("\n".join(f"⚠ {g}" for g in general))
             except RuntimeError:
                 pass
+
+
+def _placeholder(field: FieldInfo, kind: str) -> str:
+    """What an empty one-line field shows: "required", the default it falls back to, or (for
+    numbers) that a template is welcome too. Never pydantic's internal PydanticUndefined."""
+    if field.is_required():
+        examples = field.examples or []
+        return f"required, e.g. {examples[0]}" if examples else "required"
+    default = field.get_default(call_default_factory=True)
+    if kind == "number":
+        return f"{default}" if default is not None else "number or {{ template }}"
+    return "" if default in (None, "") else str(default)

@@ -173,6 +173,11 @@ class HistoryTable(QTableWidget):
             lambda row, _col: self.run_opened.emit(self.item(row, 0).data(
                 Qt.ItemDataRole.UserRole)))
 
+    def has_run(self, run_id: str) -> bool:
+        return any(self.item(row, 0) is not None
+                   and self.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id
+                   for row in range(self.rowCount()))
+
     def set_runs(self, runs: list[RunSnapshot]) -> None:
         self.setRowCount(len(runs))
         for row, run in enumerate(runs):
