@@ -260,6 +260,9 @@ def cmd_workflows(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     items = store.list_workflows()
+    if getattr(args, "json", False):
+        print(json.dumps([w.model_dump(mode="json") for w in items], indent=2))
+        return EXIT_OK
     if not items:
         print("no workflows; add one with `flowdesk import FILE`", file=sys.stderr)
         return EXIT_OK
@@ -595,7 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("-o", "--output", metavar="FILE")
 
-    add("workflows", cmd_workflows, "list stored workflows")
+    add("workflows", cmd_workflows, "list stored workflows").add_argument(
+        "--json", action="store_true", help="print them as a JSON list")
     add("steps", cmd_steps, "list the step types")
 
     def carry_flags(p: argparse.ArgumentParser) -> None:

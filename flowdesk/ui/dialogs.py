@@ -77,6 +77,7 @@ class RunInputDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.run_button.setProperty("role", "primary")
+        self.run_button.setDefault(True)  # Enter in any field runs
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -85,6 +86,9 @@ class RunInputDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(460, 360)
         self.value: Any = None
+        first = next(iter(self.fields.values()), None) if self.props else self.json
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _form_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -206,6 +206,9 @@ class MainWindow(QMainWindow):
         self.act_retry = a("Retry failed steps", self.retry_run, None, run_menu)
         self.act_run_from = a("Run from selected step", self.run_from_selected, "Ctrl+Shift+R",
                               run_menu)
+        run_menu.addSeparator()
+        self.act_show_approvals = a("Approvals inbox", self.show_approvals, "Ctrl+Shift+A",
+                                    run_menu, tip="What waits for a decision or an event")
         tb = self.addToolBar("Main")
         tb.setObjectName("toolbar_main")
         for action in (self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
@@ -644,6 +647,16 @@ class MainWindow(QMainWindow):
     def refresh_history(self) -> None:
         if self.doc is not None:
             self.history.set_runs(self.library.runs(self.doc.name))
+
+    def show_approvals(self) -> None:
+        """Bring the Approvals tab forward, ready to type a comment on the first approval."""
+        self.refresh_approvals()
+        self.tabs.setCurrentWidget(self.approvals)
+        dock = self.tabs.parentWidget()
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        self.approvals.focus_first()
 
     def refresh_approvals(self) -> None:
         waiting = self.library.waiting()

@@ -76,6 +76,7 @@ class QuickAddDialog(QDialog):
         layout.addWidget(self.search)
         layout.addWidget(self.list)
         self.resize(520, 340)
+        self._chosen = False
         self._filter("")
 
     # -- keyboard ----------------------------------------------------------------------------
@@ -140,7 +141,10 @@ class QuickAddDialog(QDialog):
         return [self.list.item(i).data(_TYPE_ROLE) for i in range(self.list.count())]
 
     def _choose(self) -> None:
+        # Enter reaches both the field (returnPressed) and, ignored by it, the popup itself:
+        # one step is added per popup, however the choice came
         item = self.list.currentItem()
-        if item is not None:
+        if item is not None and not self._chosen:
+            self._chosen = True
             self.chosen.emit(item.data(_TYPE_ROLE))
             self.accept()

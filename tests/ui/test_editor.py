@@ -252,3 +252,24 @@ def test_sticky_notes_on_the_canvas(window) -> None:
     assert window.scene.note_items[note_id].toPlainText() == "Remember the VAT"
     saved = window.doc.serialize()
     assert saved["notes"][0]["text"] == "Remember the VAT"  # kept in the workflow file
+
+
+def test_quick_add_enter_adds_one_step_and_keys_on_the_popup_reach_the_field(window,
+                                                                            qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from flowdesk.ui.quick_add import rank_entries
+
+    window.new_workflow()
+    dialog = window.quick_add()
+    # keys that land on the popup itself (no focus yet on a real X server) are typed into
+    # the field, not lost
+    qtbot.keyClicks(dialog, "dela")
+    assert dialog.search.text() == "dela"
+    assert dialog.visible_types()[0] == "delay"
+    # Enter reaches the field and then the popup: still one step
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    assert [n.type for n in window.doc.workflow.nodes] == ["delay"]
+    # the label's start ranks before a mention in a description
+    entries = window.registry.catalog()
+    assert rank_entries(entries, "tr")[0].type == "transform"

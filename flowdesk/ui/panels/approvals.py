@@ -161,6 +161,13 @@ class ApprovalsInbox(QWidget):
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
+    def focus_first(self) -> None:
+        """Select the first waiting item and put the cursor where the person types next."""
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
+        target = {"approval": self.comment, "event": self.wait_data}.get(self.shown())
+        (target or self.list).setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def shown(self) -> str:
         """Which detail page is shown: "empty", "approval" or "event"."""
         return ("empty", "approval", "event")[self.pages.currentIndex()]
