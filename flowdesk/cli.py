@@ -552,6 +552,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "flowdesk.db in the data folder)")
     parser = _Parser(prog="flowdesk", description="flowdesk: build and run workflows.",
                      parents=[common])
+    # after the command, --db is optional again; its absence must not overwrite a --db given
+    # before the command (`flowdesk --db X runs`), so the sub-commands default to nothing
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="database file or SQLAlchemy URL (default: $FLOWDESK_DB or "
+                             "flowdesk.db in the data folder)")
     parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

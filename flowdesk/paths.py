@@ -17,11 +17,13 @@ def data_dir() -> Path:
     return user_data_path("flowdesk", appauthor=False)
 
 
-def default_db_path() -> Path:
-    """``$FLOWDESK_DB``, else ``flowdesk.db`` in the data folder."""
+def default_db_path() -> Path | str:
+    """``$FLOWDESK_DB`` (a file path, or a SQLAlchemy URL such as
+    ``postgresql+psycopg://host/db``, kept as text: ``Path`` would fold its ``//``), else
+    ``flowdesk.db`` in the data folder."""
     env = os.environ.get("FLOWDESK_DB")
     if env:
-        return Path(env).expanduser()
+        return env if "://" in env else Path(env).expanduser()
     return data_dir() / "flowdesk.db"
 
 

@@ -238,3 +238,29 @@ def test_resume_with_nothing_to_do_and_prune_and_config(tmp_path: Path) -> None:
     assert flowdesk("config", "runs.keep_days", db=db).stdout.strip() == "7"
     pruned = flowdesk("prune", db=db)
     assert pruned.returncode == 0 and "more than 7 day(s) ago" in pruned.stderr
+
+
+def test_db_before_the_command_is_used(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    wf = write(tmp_path, "w.json", SIMPLE)
+    assert flowdesk("--db", str(other), "import", str(wf), db=tmp_path / "default.db"
+                    ).returncode == 0
+    listed = flowdesk("--db", str(other), "workflows", "--json", db=tmp_path / "default.db")
+    assert [w["name"] for w in json.loads(listed.stdout)] == ["simple"]
+    # the default database (FLOWDESK_DB here) was not touched by either command
+    default = flowdesk("workflows", "--json", db=tmp_path / "default.db")
+    assert json.loads(default.stdout) == []
+    # after the command it still works, and wins over the one before
+    assert json.loads(flowdesk("--db", str(tmp_path / "x.db"), "workflows", "--db", str(other),
+                               "--json", db=tmp_path / "default.db").stdout)[0]["name"] == \
+        "simple"
+
+
+def test_flowdesk_db_url_stays_a_url(tmp_path: Path) -> None:
+    """A URL in FLOWDESK_DB reaches the store as a URL: no ./postgresql+psycopg:/ folder."""
+    env = {**os.environ, "FLOWDESK_DB": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    result = subprocess.run([sys.executable, "-m", "flowdesk", "workflows"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
