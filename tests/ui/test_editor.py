@@ -273,3 +273,18 @@ def test_quick_add_enter_adds_one_step_and_keys_on_the_popup_reach_the_field(win
     # the label's start ranks before a mention in a description
     entries = window.registry.catalog()
     assert rank_entries(entries, "tr")[0].type == "transform"
+
+
+def test_required_fields_say_required_and_fit_never_zooms_past_real_size(window,
+                                                                         qtbot) -> None:
+    window.new_workflow()
+    first = window.actions_.add_step("condition", QPointF(0, 0))
+    window.actions_.add_step("delay", QPointF(400, 0))
+    window.scene.select_nodes([first])
+    field = window.inspector.fields["expression"]
+    assert isinstance(field, QLineEdit)
+    assert field.placeholderText().startswith("required")
+    assert "Undefined" not in field.placeholderText()
+    window.view.resize(1400, 900)
+    window.view.zoom_to_fit()
+    assert window.view.zoom == 1.0  # two small steps stay at 100 %, not blown up
