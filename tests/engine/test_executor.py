@@ -11,6 +11,19 @@ from flowdesk.model import EventType, RunStatus, StepStatus, Workflow, WorkflowI
 from tests.helpers.registry import Journal, wf
 
 
+async def until(condition, timeout: float = 5.0) -> None:
+    """Wait, on the running loop, until ``condition()`` holds (the engine works meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+def step_status(engine: Engine, run_id: str, step_id: str) -> StepStatus:
+    return engine.store.get_run(run_id).steps[step_id].status
+
+
 def W(*args, **kw) -> Workflow:
     return Workflow.model_validate(wf(*args, **kw))
 
@@ -172,7 +185,8 @@ async def test_cancelling_the_task_cancels_the_run_cleanly(engine: Engine) -> No
     workflow = W([{"id": "slow", "config": {"sleep": 10}}, {"id": "fast"}])
     run, _ = engine.start(workflow)
     task = asyncio.ensure_future(engine.execute(run.id))
-    await asyncio.sleep(0.2)
+    await until(lambda: step_status(engine, run.id, "slow") is StepStatus.RUNNING
+                and step_status(engine, run.id, "fast") is StepStatus.COMPLETED)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -186,7 +200,7 @@ async def test_cancel_requested_by_another_process_stops_the_run(engine: Engine)
     workflow = W([{"id": "slow", "config": {"sleep": 10}}])
     run, _ = engine.start(workflow)
     task = asyncio.ensure_future(engine.execute(run.id))
-    await asyncio.sleep(0.1)
+    await until(lambda: step_status(engine, run.id, "slow") is StepStatus.RUNNING)
     engine.store.request_cancel(run.id, "stopped by a test")
     done = await asyncio.wait_for(task, 5)
     assert done.status is RunStatus.CANCELLED
@@ -249,7 +263,7 @@ async def test_editing_the_workflow_during_a_run_does_not_change_it(engine: Engi
                  [("a", "b")])
     run, _ = engine.start(workflow)
     task = asyncio.ensure_future(engine.execute(run.id))
-    await asyncio.sleep(0.02)
+    await until(lambda: step_status(engine, run.id, "a") is StepStatus.RUNNING)
     workflow.nodes[1].data.config["output"] = "edited"
     done = await task
     assert done.steps["b"].output == "original"

@@ -7,6 +7,8 @@ import time
 
 from flowdesk.model import RunStatus, StepStatus
 from flowdesk.resources import examples_dir
+from flowdesk.ui.theme import DARK, LIGHT, STATUS_COLORS
+from tests.e2e.screen import Screen
 from tests.ui.conftest import save_artifact
 
 FINAL = {StepStatus.COMPLETED, StepStatus.SKIPPED, StepStatus.FAILED, StepStatus.CANCELLED}
@@ -53,8 +55,11 @@ def test_a_run_shows_live_badges_until_the_final_states(window, qtbot) -> None:
     assert window.step_details.output.value["orders"] == 3
     assert window.step_details.input.value is not None
     window.tabs.setCurrentWidget(window.step_details)
-    path = save_artifact(window, "main_window_run.png")
-    assert path.stat().st_size > 10_000
+    save_artifact(window, "main_window_run.png")
+    canvas = Screen(window.view.grab().toImage())
+    full = (0, 0, canvas.image.width(), canvas.image.height())
+    assert canvas.share(*full, STATUS_COLORS[StepStatus.COMPLETED], 30) > 0.001  # badges
+    assert canvas.share(*full, LIGHT.canvas, 4) > 0.5  # the light canvas, not a blank grab
 
 
 def test_failed_run_retry_and_past_runs(window, qtbot, tmp_path) -> None:
@@ -142,8 +147,12 @@ def test_dark_theme_screenshot(window, qtbot) -> None:
                     timeout=20000)
     qtbot.waitUntil(lambda: window.scene.node_items["task"].view.status
                     is StepStatus.COMPLETED)
-    path = save_artifact(window, "main_window_dark.png")
-    assert path.stat().st_size > 10_000
+    save_artifact(window, "main_window_dark.png")
+    canvas = Screen(window.view.grab().toImage())
+    full = (0, 0, canvas.image.width(), canvas.image.height())
+    assert canvas.share(*full, DARK.canvas, 4) > 0.5  # the dark canvas
+    assert canvas.share(*full, STATUS_COLORS[StepStatus.COMPLETED], 30) > 0.001
+    assert canvas.share(*full, LIGHT.node, 4) < 0.01  # no light-theme node left over
     window.act_dark.trigger()
 
 
