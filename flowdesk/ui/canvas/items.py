@@ -397,6 +397,12 @@ class NoteItem(QGraphicsTextItem):
         self.setFocus()
         super().mouseDoubleClickEvent(event)
 
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.clearFocus()  # ends editing; focusOutEvent stores the text
+            return
+        super().keyPressEvent(event)
+
     def focusOutEvent(self, event: Any) -> None:
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         super().focusOutEvent(event)

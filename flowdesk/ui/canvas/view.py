@@ -1,22 +1,26 @@
 """The canvas view: zoom (wheel, keys), pan (middle drag, space+drag), fit, drops from the
-palette, rubber-band selection, and a minimap in the corner."""
+palette, rubber-band selection, and a minimap in the corner.
+
+While a sticky note is being typed in, its keys are the note's: Space does not pan and the
+canvas's single-key shortcuts (Delete, F, Tab, Shift+N...) do not fire."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsTextItem, QGraphicsView, QWidget
 
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.theme import current_theme
@@ -129,7 +133,31 @@ class WorkflowView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
+    def editing_text(self) -> bool:
+        """True while a text item (a sticky note) on the canvas has the keyboard."""
+        scene = self.scene()
+        item = scene.focusItem() if scene is not None else None
+        return isinstance(item, QGraphicsTextItem) and bool(
+            item.textInteractionFlags() & Qt.TextInteractionFlag.TextEditable)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self.editing_text():
+            assert isinstance(event, QKeyEvent)
+            mods = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier
+                                         | Qt.KeyboardModifier.KeypadModifier)
+            text_keys = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut,
+                         QKeySequence.StandardKey.Paste, QKeySequence.StandardKey.SelectAll,
+                         QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+            if mods == Qt.KeyboardModifier.NoModifier or any(event.matches(k)
+                                                               for k in text_keys):
+                event.accept()  # the note gets the key, not a canvas shortcut
+                return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.editing_text():
+            super().keyPressEvent(event)
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
@@ -138,7 +166,7 @@ class WorkflowView(QGraphicsView):
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self._space:
             self._space = False
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
             event.accept()
