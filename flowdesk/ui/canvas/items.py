@@ -37,6 +37,7 @@ __all__ = ["EdgeItem", "NodeItem", "NoteItem"]
 NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
 PORT_LABEL_W = 64.0  # room for an output port's name, right of the node
+HOVER_OK, HOVER_REFUSED = "#16a34a", "#dc2626"
 _GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
            StepStatus.WAITING: "❚❚", StepStatus.CANCELLED: "■", StepStatus.PENDING: "•"}
 
@@ -170,18 +171,7 @@ class NodeItem(QGraphicsObject):
             self._paint_overview(painter, rect)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        border = QColor(theme.node_border)
-        width = 1.0
-        if self.isSelected():
-            border, width = QColor(theme.selection), 2.0
-        if self.hover_state is not None:
-            border = QColor("#16a34a" if self.hover_state else "#dc2626")
-            width = 2.5
-        status = self.view.status if self.view is not None else None
-        if status is not None and status not in (StepStatus.PENDING,):
-            border = QColor(STATUS_COLORS[status]) if not self.isSelected() else border
-            width = max(width, 1.6)
-        painter.setPen(QPen(border, width))
+        painter.setPen(self._border_pen())
         painter.setBrush(QColor(theme.node))
         painter.drawRoundedRect(rect, 10, 10)
         # category strip
@@ -243,14 +233,34 @@ class NodeItem(QGraphicsObject):
             painter.setFont(bold)
             painter.drawText(QRectF(-5, -7, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
 
+    def border_color(self) -> QColor:
+        """Connection feedback (accept / refuse) over selection over run status."""
+        if self.hover_state is not None:
+            return QColor(HOVER_OK if self.hover_state else HOVER_REFUSED)
+        if self.isSelected():
+            return QColor(current_theme().selection)
+        status = self.view.status if self.view is not None else None
+        if status is not None and status is not StepStatus.PENDING:
+            return QColor(STATUS_COLORS[status])
+        return QColor(current_theme().node_border)
+
+    def _border_pen(self) -> QPen:
+        width = 1.0
+        if self.view is not None and self.view.status is not StepStatus.PENDING:
+            width = 1.6
+        if self.isSelected():
+            width = 2.0
+        if self.hover_state is not None:
+            width = 2.5
+        return QPen(self.border_color(), width)
+
     def _paint_overview(self, painter: QPainter, rect: QRectF) -> None:
         """Zoomed far out: a plain block in the category colour, outlined by status."""
         theme = current_theme()
         view = self.view
-        border = QColor(theme.selection) if self.isSelected() else (
-            QColor(STATUS_COLORS[view.status]) if view is not None else
-            QColor(theme.node_border))
-        painter.setPen(QPen(border, 6 if view is not None or self.isSelected() else 2))
+        border = self.border_color()
+        emphasis = view is not None or self.isSelected() or self.hover_state is not None
+        painter.setPen(QPen(border, 6 if emphasis else 2))
         painter.setBrush(QColor(theme.node))
         painter.drawRect(rect)
         painter.fillRect(QRectF(0, 0, 60, NODE_H), category_color(self.category))
