@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -141,7 +143,12 @@ class RunInputDialog(QDialog):
 
 
 class LibraryDialog(QDialog):
-    """Open, create, rename, duplicate, delete, import and export stored workflows."""
+    """Open, create, rename, duplicate, delete, import and export stored workflows.
+
+    Every button acts on the highlighted row, and only when it is visible: typing in Filter
+    moves the highlight to the first match (or clears it), Enter opens the highlighted row,
+    and Delete asks before it deletes. With nothing highlighted a button says so and does
+    nothing."""
 
     open_requested = Signal(str)
     new_requested = Signal()
@@ -155,54 +162,125 @@ class LibraryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Workflows")
         self.search = QLineEdit(placeholderText="Filter…")
+        self.search.installEventFilter(self)
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda _i: self._emit(self.open_requested))
         self.search.textChanged.connect(self._filter)
+        self.hint = QLabel()
+        self.hint.setProperty("role", "hint")
+        self.confirm: QMessageBox | None = None
         buttons = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
         for text, handler in (("New", self.new_requested.emit),
                               ("Import…", self.import_requested.emit),
                               ("Rename…", lambda: self._emit(self.rename_requested)),
                               ("Duplicate", lambda: self._emit(self.duplicate_requested)),
                               ("Export…", lambda: self._emit(self.export_requested)),
-                              ("Delete", lambda: self._emit(self.delete_requested))):
+                              ("Delete", self.ask_delete)):
             button = QPushButton(text)
+            button.setAutoDefault(False)  # Enter opens; it never creates or deletes
             button.clicked.connect(handler)
             buttons.addWidget(button)
+            self.buttons[text] = button
         open_button = QPushButton("Open")
         open_button.setProperty("role", "primary")
+        open_button.setDefault(True)
         open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        self.buttons["Open"] = open_button
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.ask_delete)
         buttons.addStretch(1)
         buttons.addWidget(open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
         layout.addLayout(buttons)
         self.resize(720, 420)
 
-    def set_workflows(self, items: list[WorkflowInfo]) -> None:
+    def set_workflows(self, items: list[WorkflowInfo], highlight: str | None = None) -> None:
+        """Show ``items``; keep the highlight on ``highlight`` (or on the row highlighted
+        before) when it is still listed and visible."""
+        listed = {info.name for info in items}
+        keep = highlight if highlight in listed else self.selected_name()
         self.list.clear()
         for info in items:
             item = QListWidgetItem(f"{info.name}   ·   v{info.version}"
                                    + (f"   ·   {info.description}" if info.description else ""))
             item.setData(Qt.ItemDataRole.UserRole, info.name)
             self.list.addItem(item)
-        if self.list.count():
-            self.list.setCurrentRow(0)
+            if info.name == keep:
+                self.list.setCurrentItem(item)
         self._filter(self.search.text())
 
     def selected_name(self) -> str | None:
-        item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        """The highlighted workflow, if its row is visible (never one hidden by Filter)."""
+        for item in self.list.selectedItems():
+            if not item.isHidden():
+                return str(item.data(Qt.ItemDataRole.UserRole))
+        return None
 
     def _emit(self, signal: Any) -> None:
         name = self.selected_name()
-        if name is not None:
-            signal.emit(name)
+        if name is None:
+            self.hint.setText("Select a workflow in the list first" if self.list.count()
+                              else "There are no workflows yet: New or Import… makes one")
+            return
+        self.hint.setText("")
+        signal.emit(name)
+
+    def ask_delete(self) -> None:
+        """Ask before deleting the highlighted workflow; Delete is the safe default only
+        after the user reads the name."""
+        name = self.selected_name()
+        if name is None:
+            self._emit(self.delete_requested)  # says that nothing is highlighted
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete workflow",
+                          f"Delete the workflow '{name}' and its run history?\n"
+                          "This cannot be undone.",
+                          QMessageBox.StandardButton.Cancel, self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def finished() -> None:
+            if box.clickedButton() is delete:
+                self.hint.setText("")
+                self.delete_requested.emit(name)
+            self.confirm = None
+
+        box.finished.connect(lambda _result: finished())
+        self.confirm = box
+        box.open()
 
     def _filter(self, text: str) -> None:
+        needle = text.lower()
         for i in range(self.list.count()):
             item = self.list.item(i)
-            item.setHidden(text.lower() not in item.text().lower())
+            item.setHidden(needle not in item.text().lower())
+        if self.selected_name() is None:
+            visible = [self.list.item(i) for i in range(self.list.count())
+                       if not self.list.item(i).isHidden()]
+            if visible:
+                self.list.setCurrentItem(visible[0])
+            else:
+                self.list.clearSelection()
+                self.list.setCurrentItem(None)  # type: ignore[arg-type]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up and Down in Filter move the highlight over the visible rows."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                rows = [i for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+                if rows:
+                    current = self.list.currentRow()
+                    step = 1 if event.key() == Qt.Key.Key_Down else -1
+                    position = rows.index(current) + step if current in rows else 0
+                    self.list.setCurrentRow(rows[max(0, min(len(rows) - 1, position))])
+                return True
+        return super().eventFilter(watched, event)
 
 
 class WelcomeDialog(QDialog):

@@ -389,12 +389,16 @@ class MainWindow(QMainWindow):
                 if self.doc is not None and self.doc.name == name:
                     self.rename_workflow(new.strip())
                 else:
-                    self.library.store.rename_workflow(name, new.strip())
-                dialog.set_workflows(self.library.names())
+                    try:
+                        self.library.store.rename_workflow(name, new.strip())
+                    except FlowdeskError as exc:
+                        self.notify(str(exc))
+                        return
+                dialog.set_workflows(self.library.names(), highlight=new.strip())
 
         def duplicated(name: str) -> None:
-            self.library.duplicate(name)
-            dialog.set_workflows(self.library.names())
+            copy = self.library.duplicate(name)
+            dialog.set_workflows(self.library.names(), highlight=copy)
 
         def deleted(name: str) -> None:
             self.library.delete(name)
@@ -406,6 +410,7 @@ class MainWindow(QMainWindow):
                 else:
                     self.new_workflow()
             dialog.set_workflows(self.library.names())
+            self.notify(f"Deleted the workflow '{name}'")
 
         def imported() -> None:
             path, _ = QFileDialog.getOpenFileName(dialog, "Import workflow", "",
