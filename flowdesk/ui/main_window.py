@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QTabWidget,
     QWidget,
@@ -181,6 +182,8 @@ class MainWindow(QMainWindow):
                             [QKeySequence.StandardKey.Delete, "Backspace"], edit_menu, True)
         self.act_select_all = a("Select all", lambda: self._with_actions("select_all"),
                                 "Ctrl+A", edit_menu, True)
+        self.act_rename_step = a("Rename step", self.rename_selected_step, "F2", edit_menu,
+                                 tip="Edit the selected step's label in the inspector")
         self.act_quick_add = a("Add step…", self.quick_add, ["Tab", "Ctrl+K"], edit_menu, True)
         self.act_note = a("Add sticky note", self.add_note, "Shift+N", edit_menu, True)
 
@@ -491,6 +494,25 @@ class MainWindow(QMainWindow):
             return self.actions_.add_step(step_type, connect_from=selected[0])
         center = self.view.mapToScene(self.view.viewport().rect().center())
         return self.actions_.add_step(step_type, center)
+
+    def rename_selected_step(self) -> bool:
+        """F2: put the cursor in the selected step's Label field, its text selected."""
+        nodes = self.scene.selected_node_ids() if self.scene is not None else []
+        if len(nodes) != 1:
+            self.notify("Select one step to rename it (F2)")
+            return False
+        if self.inspector.node_id != nodes[0]:
+            self.inspector.show_node(nodes[0])
+        dock = self.findChild(QDockWidget, "dock_Inspector")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        field = self.inspector.fields.get("@label")
+        if not isinstance(field, QLineEdit):
+            return False
+        field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        field.selectAll()
+        return True
 
     def add_note(self) -> str | None:
         if self.actions_ is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyle
 
 from flowdesk.ui.canvas.items import NODE_H, NODE_W
 from flowdesk.ui.main_window import MainWindow
@@ -85,3 +86,100 @@ def test_a_refused_connection_shows_red_even_over_a_status_colour(window, qtbot)
     assert items[a].hover_state is None
     assert len(window.doc.workflow.edges) == 1
     assert _border_pixel(window, a).green() > 120
+
+
+def _click(window: MainWindow, node_id: str, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    item = window.scene.node_items[node_id]
+    point = window.view.mapFromScene(item.mapToScene(QPointF(NODE_W / 2, NODE_H / 2)))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, mods, point)
+
+
+def _three(window: MainWindow) -> None:
+    from flowdesk.document.commands import AddItemsCommand
+
+    doc = window.doc
+    doc.undo_stack.push(AddItemsCommand(doc, [
+        {"id": n, "type": "transform", "position": {"x": x, "y": y},
+         "data": {"label": n.upper(), "config": {"output": 1}}}
+        for n, x, y in (("a", 0, 0), ("b", 400, 0), ("c", 400, 300))],
+        [{"id": "e1", "source": "a", "target": "b"}, {"id": "e2", "source": "a", "target": "c"}],
+        "Add"))
+    window.view.resetTransform()
+    window.view.centerOn(QPointF(300, 150))
+
+
+def test_shift_click_adds_ctrl_click_toggles(window) -> None:
+    window.new_workflow()
+    _three(window)
+    shift, ctrl = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModifier
+    _click(window, "a")
+    assert window.scene.selected_node_ids() == ["a"]
+    _click(window, "b", shift)
+    _click(window, "c", shift)
+    assert sorted(window.scene.selected_node_ids()) == ["a", "b", "c"]
+    _click(window, "b", shift)  # Shift never removes
+    assert sorted(window.scene.selected_node_ids()) == ["a", "b", "c"]
+    _click(window, "b", ctrl)  # Ctrl toggles
+    assert sorted(window.scene.selected_node_ids()) == ["a", "c"]
+    _click(window, "b")  # a plain click selects only that one
+    assert window.scene.selected_node_ids() == ["b"]
+
+
+def test_rubber_band_takes_nodes_and_only_the_edges_between_them(window) -> None:
+    window.new_workflow()
+    _three(window)
+    scene = window.scene
+    # a band around a and b that also crosses the edge a -> c
+    band_from = QPointF(-40, -40)
+    band_to = QPointF(400 + NODE_W + 30, NODE_H + 60)
+    assert scene.edge_items["e2"].sceneBoundingRect().intersects(QRectF(band_from, band_to))
+    from tests.ui.helpers import drag
+
+    drag(window.view, band_from, band_to, steps=6)
+    assert sorted(scene.selected_node_ids()) == ["a", "b"]
+    assert scene.selected_edge_ids() == ["e1"]
+    window.act_delete.trigger()
+    assert [n.id for n in window.doc.workflow.nodes] == ["c"]
+    assert window.doc.workflow.edges == []  # e2 went with a, as the user could see
+
+
+def test_a_selected_edge_is_drawn_highlighted_without_a_dashed_box(window) -> None:
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    window.new_workflow()
+    _three(window)
+    edge = window.scene.edge_items["e2"]
+    edge.setSelected(True)
+    from flowdesk.ui.theme import current_theme
+
+    assert edge.pen().color() == QColor(current_theme().selection)
+    box = edge.boundingRect()
+    image = QImage(int(box.width()) + 2, int(box.height()) + 2, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.translate(-box.left() + 1, -box.top() + 1)
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    option = QStyleOptionGraphicsItem()
+    option.state = QStyle.StateFlag.State_Selected
+    option.exposedRect = box
+    edge.paint(painter, option, None)
+    painter.end()
+    # the dashed selection box runs along the bounding rect; the curve leaves the corners
+    corner = QColor(image.pixel(2, image.height() - 3))
+    assert corner == QColor("white"), corner.name()
+
+
+def test_f2_puts_the_cursor_in_the_selected_steps_label(window, qtbot) -> None:
+    window.new_workflow()
+    _three(window)
+    window.view.setFocus()
+    window.act_rename_step.trigger()
+    assert "Select one step" in window.last_notice
+    window.scene.select_nodes(["b"])
+    window.activateWindow()
+    qtbot.keyClick(window.view, Qt.Key.Key_F2)
+    field = window.inspector.fields["@label"]
+    assert field.hasFocus() and field.selectedText() == "B"
+    qtbot.keyClicks(field, "Fetch orders")
+    assert window.doc.node("b").data.label == "Fetch orders"

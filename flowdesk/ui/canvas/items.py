@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsPolygonItem,
     QGraphicsTextItem,
+    QStyle,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -306,8 +307,9 @@ class NodeItem(QGraphicsObject):
 
 
 class EdgeItem(QGraphicsPathItem):
-    """A connection. Painted natively by Qt (no Python paint): its pen changes only when its
-    state, problems or selection change; the arrowhead is a native child item."""
+    """A connection. Painted by Qt's own path painting (the Python ``paint`` only drops the
+    selection box): its pen changes only when its state, problems or selection change; the
+    arrowhead is a native child item."""
 
     def __init__(self, edge_id: str, source: str, handle: str | None, target: str) -> None:
         super().__init__()
@@ -365,6 +367,12 @@ class EdgeItem(QGraphicsPathItem):
         pen.setCosmetic(True)
         self.setPen(pen)
         self.arrow.setBrush(QBrush(color))
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        # selection shows as the highlighted pen (see _apply_pen), not Qt's dashed box
+        option.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, option, widget)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -210,6 +210,15 @@ class WorkflowScene(QGraphicsScene):
     def selected_edge_ids(self) -> list[str]:
         return [i.edge_id for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
+    def keep_edges_between_selected_nodes(self) -> None:
+        """After a rubber band: an edge is selected exactly when both its ends are, so what
+        Delete removes is what the band visibly took."""
+        selected = set(self.selected_node_ids())
+        for item in self.edge_items.values():
+            wanted = item.source in selected and item.target in selected
+            if item.isSelected() != wanted:
+                item.setSelected(wanted)
+
     def select_nodes(self, node_ids: list[str]) -> None:
         self.clearSelection()
         for node_id in node_ids:

@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsTextItem, QGraphicsView, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsTextItem, QGraphicsView, QWidget
 
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.theme import current_theme
@@ -49,6 +49,7 @@ class WorkflowView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._space = False
+        self._kept_by_shift: list[QGraphicsItem] = []
         self.minimap = MiniMap(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -99,6 +100,24 @@ class WorkflowView(QGraphicsView):
         self.centerOn(rect.center())
         self.minimap.refit()
 
+    # -- selection: Shift adds, Ctrl toggles; the rubber band takes nodes, not edges ------
+    @staticmethod
+    def _shift_adds(event: QMouseEvent) -> bool:
+        """Shift (without Ctrl) means "add to the selection": Qt knows that gesture as Ctrl
+        (no clearing on press, rubber band adds), so the event is passed on as Ctrl."""
+        mods = event.modifiers()
+        if mods & Qt.KeyboardModifier.ShiftModifier and \
+                not mods & Qt.KeyboardModifier.ControlModifier:
+            event.setModifiers((mods & ~Qt.KeyboardModifier.ShiftModifier)
+                               | Qt.KeyboardModifier.ControlModifier)
+            return True
+        return False
+
+    def _limit_band_to_nodes(self) -> None:
+        scene = self.scene()
+        if isinstance(scene, WorkflowScene):
+            scene.keep_edges_between_selected_nodes()
+
     # -- pan ---------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (
@@ -107,6 +126,10 @@ class WorkflowView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
+        self._kept_by_shift = []
+        if event.button() == Qt.MouseButton.LeftButton and self._shift_adds(event):
+            scene = self.scene()
+            self._kept_by_shift = list(scene.selectedItems()) if scene is not None else []
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -116,7 +139,10 @@ class WorkflowView(QGraphicsView):
             self.pan_by(delta.x(), delta.y())
             event.accept()
             return
+        self._shift_adds(event)
         super().mouseMoveEvent(event)
+        if not self.rubberBandRect().isNull():
+            self._limit_band_to_nodes()
 
     def pan_by(self, dx: float, dy: float) -> None:
         """Move the visible part of the scene by (dx, dy) screen pixels."""
@@ -131,7 +157,22 @@ class WorkflowView(QGraphicsView):
                                       else Qt.CursorShape.ArrowCursor)
             event.accept()
             return
+        banding = not self.rubberBandRect().isNull()
+        shift = event.button() == Qt.MouseButton.LeftButton and self._shift_adds(event)
+        clicked = self.itemAt(event.position().toPoint()) if shift else None
+        while clicked is not None and clicked.parentItem() is not None and not \
+                clicked.flags() & QGraphicsItem.GraphicsItemFlag.ItemIsSelectable:
+            clicked = clicked.parentItem()  # the arrowhead stands for its edge
         super().mouseReleaseEvent(event)
+        if shift:
+            # Shift adds, it never removes: what was selected stays, the clicked item joins
+            for item in [*getattr(self, "_kept_by_shift", []), clicked]:
+                if item is not None and item.scene() is self.scene() and \
+                        item.flags() & QGraphicsItem.GraphicsItemFlag.ItemIsSelectable:
+                    item.setSelected(True)
+        self._kept_by_shift = []
+        if banding:
+            self._limit_band_to_nodes()
 
     def editing_text(self) -> bool:
         """True while a text item (a sticky note) on the canvas has the keyboard."""
