@@ -4,13 +4,13 @@ workflows too), and auto-layout."""
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
+from flowdesk.document.clipboard import paste_items
 from flowdesk.document.commands import (
     AddItemsCommand,
     AddNoteCommand,
@@ -127,46 +127,26 @@ class CanvasActions:
         if self.copy():
             self.push(RemoveItemsCommand(self.doc, self.scene.selected_node_ids(), [], "Cut"))
 
-    def paste(self, payload: dict[str, Any] | None = None, offset: float = 40.0) -> list[str]:
+    def paste(self, payload: dict[str, Any] | None = None, at: QPointF | None = None,
+              offset: float = 40.0) -> list[str]:
+        """Paste steps: centred on ``at`` (where the user looks), else ``offset`` px from the
+        originals; references among the pasted steps follow their new ids."""
         if payload is None:
             try:
                 payload = json.loads(QApplication.clipboard().text())
             except (json.JSONDecodeError, TypeError):
                 return []
-        if not isinstance(payload, dict) or payload.get("flowdesk") != 1 or \
-                not payload.get("nodes"):
+        wf = self.doc.workflow
+        pasted = paste_items(payload, (n.id for n in wf.nodes), (e.id for e in wf.edges),
+                             center=(at.x(), at.y()) if at is not None else None,
+                             offset=offset,
+                             occupied=((n.position.x, n.position.y) for n in wf.nodes),
+                             size=(NODE_W, NODE_H))
+        if pasted is None:
             return []
-        nodes = copy.deepcopy(payload["nodes"])
-        mapping: dict[str, str] = {}
-        taken = {n.id for n in self.doc.workflow.nodes}
-        for node in nodes:
-            base = node["id"]
-            new_id = base
-            i = 2
-            while new_id in taken:
-                new_id = f"{base}_{i}"
-                i += 1
-            taken.add(new_id)
-            mapping[base] = new_id
-            node["id"] = new_id
-            pos = node.setdefault("position", {"x": 0, "y": 0})
-            pos["x"] = snap(pos.get("x", 0) + offset)
-            pos["y"] = snap(pos.get("y", 0) + offset)
-        edges = []
-        taken_edges = {e.id for e in self.doc.workflow.edges}
-        for edge in copy.deepcopy(payload.get("edges", [])):
-            if edge["source"] not in mapping or edge["target"] not in mapping:
-                continue
-            edge["source"], edge["target"] = mapping[edge["source"]], mapping[edge["target"]]
-            i = len(taken_edges) + 1
-            while f"e{i}" in taken_edges:
-                i += 1
-            edge["id"] = f"e{i}"
-            taken_edges.add(edge["id"])
-            edges.append(edge)
-        self.push(AddItemsCommand(self.doc, nodes, edges, "Paste"))
-        self.scene.select_nodes(list(mapping.values()))
-        return list(mapping.values())
+        self.push(AddItemsCommand(self.doc, pasted.nodes, pasted.edges, "Paste"))
+        self.scene.select_nodes(list(pasted.mapping.values()))
+        return list(pasted.mapping.values())
 
     def duplicate(self) -> list[str]:
         payload = self.selection_payload()

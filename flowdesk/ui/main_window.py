@@ -12,7 +12,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -174,8 +174,7 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         self.act_cut = a("Cut", lambda: self._with_actions("cut"), "Ctrl+X", edit_menu, True)
         self.act_copy = a("Copy", lambda: self._with_actions("copy"), "Ctrl+C", edit_menu, True)
-        self.act_paste = a("Paste", lambda: self._with_actions("paste"), "Ctrl+V", edit_menu,
-                           True)
+        self.act_paste = a("Paste", self.paste_here, "Ctrl+V", edit_menu, True)
         self.act_duplicate = a("Duplicate", lambda: self._with_actions("duplicate"), "Ctrl+D",
                                edit_menu, True)
         self.act_delete = a("Delete", lambda: self._with_actions("delete_selected"),
@@ -480,6 +479,20 @@ class MainWindow(QMainWindow):
     def _with_actions(self, name: str) -> None:
         if self.actions_ is not None:
             getattr(self.actions_, name)()
+
+    def paste_point(self) -> QPointF:
+        """Where a paste lands: under the mouse when it is over the canvas, else the middle
+        of the visible canvas."""
+        viewport = self.view.viewport()
+        local = viewport.mapFromGlobal(QCursor.pos())
+        if viewport.rect().contains(local) and viewport.isVisible():
+            return self.view.mapToScene(local)
+        return self.view.mapToScene(viewport.rect().center())
+
+    def paste_here(self) -> list[str]:
+        if self.actions_ is None:
+            return []
+        return self.actions_.paste(at=self.paste_point())
 
     def _dropped(self, step_type: str, pos: QPointF) -> None:
         if self.actions_ is not None:

@@ -3,7 +3,7 @@ mouse (Shift/Ctrl+click, rubber band), F2, paste position, connection feedback."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyle
 
@@ -183,3 +183,35 @@ def test_f2_puts_the_cursor_in_the_selected_steps_label(window, qtbot) -> None:
     assert field.hasFocus() and field.selectedText() == "B"
     qtbot.keyClicks(field, "Fetch orders")
     assert window.doc.node("b").data.label == "Fetch orders"
+
+
+def test_paste_lands_under_the_mouse_or_in_the_middle_of_the_view(window) -> None:
+    from PySide6.QtGui import QCursor
+
+    window.new_workflow()
+    _three(window)
+    window.act_select_all.trigger()
+    window.act_copy.trigger()
+    window.new_workflow()  # another workflow, its view somewhere else
+    window.view.centerOn(QPointF(5000, 3000))
+    QCursor.setPos(window.mapToGlobal(window.rect().topLeft()) - QPoint(50, 50))  # off canvas
+    window.act_paste.trigger()
+    middle = window.view.mapToScene(window.view.viewport().rect().center())
+    visible = window.view.visible_scene_rect()
+    items = window.scene.node_items
+    assert sorted(items) == ["a", "b", "c"]
+    for item in items.values():
+        assert visible.contains(item.sceneBoundingRect().center())
+    block = QRectF()
+    for item in items.values():
+        block = block.united(item.mapRectToScene(QRectF(0, 0, NODE_W, NODE_H)))
+    assert (block.center() - middle).manhattanLength() <= 40
+    # with the mouse over the canvas, the block is centred under it
+    spot = window.view.viewport().rect().topLeft() + QPoint(250, 200)
+    QCursor.setPos(window.view.viewport().mapToGlobal(spot))
+    assert window.view.viewport().mapFromGlobal(QCursor.pos()) == spot
+    pasted = window.paste_here()
+    block = QRectF()
+    for node_id in pasted:
+        block = block.united(items[node_id].mapRectToScene(QRectF(0, 0, NODE_W, NODE_H)))
+    assert (block.center() - window.view.mapToScene(spot)).manhattanLength() <= 40
