@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QPointF, QRect, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QScrollArea,
     QTabWidget,
     QWidget,
 )
@@ -52,6 +53,34 @@ def app_settings() -> QSettings:
     return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
 
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """A tab page that scrolls instead of forcing its height on the run panel (so the
+    window stays usable at 1280×720)."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
+
+
+class _RunTabs(QTabWidget):
+    """The run panel's tabs; a page wrapped by ``_scrolling`` is still found by its own
+    widget (``setCurrentWidget(step_details)``)."""
+
+    def _page(self, widget: QWidget) -> QWidget:
+        for i in range(self.count()):
+            page = self.widget(i)
+            if isinstance(page, QScrollArea) and page.widget() is widget:
+                return page
+        return widget
+
+    def setCurrentWidget(self, widget: QWidget) -> None:
+        super().setCurrentWidget(self._page(widget))
+
+    def indexOf(self, widget: QWidget) -> int:
+        return super().indexOf(self._page(widget))
+
+
 class MainWindow(QMainWindow):
     notice = Signal(str)
     closed = Signal()  # the person closed the window (after its work was saved)
@@ -68,7 +97,6 @@ class MainWindow(QMainWindow):
         self.last_notice = ""
         self.settings = app_settings()
         self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
-        self.resize(1440, 900)
 
         self.view = WorkflowView()
         self.view.step_dropped.connect(self._dropped)
@@ -92,9 +120,10 @@ class MainWindow(QMainWindow):
         self.approvals.run_opened.connect(self._open_run_of_any_workflow)
         self.problems = ProblemsList()
         self.problems.problem_activated.connect(self._select_node)
-        self.tabs = QTabWidget()
-        for widget, title in ((self.event_log, "Events"), (self.step_details, "Step"),
-                              (self.history, "History"), (self.approvals, "Approvals"),
+        self.tabs = _RunTabs()
+        for widget, title in ((self.event_log, "Events"), (_scrolling(self.step_details), "Step"),
+                              (self.history, "History"),
+                              (_scrolling(self.approvals), "Approvals"),
                               (self.problems, "Problems")):
             self.tabs.addTab(widget, title)
         self._dock(self.palette, "Steps", Qt.DockWidgetArea.LeftDockWidgetArea, 240)
@@ -114,6 +143,7 @@ class MainWindow(QMainWindow):
             f"Saved '{name}' (version {v})", 3000))
         self.refresh_approvals()
         self._update_title()
+        self.restore_layout()
 
     # -- layout helpers ----------------------------------------------------------------------
     def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, size: int) -> None:
@@ -126,6 +156,29 @@ class MainWindow(QMainWindow):
         orientation = Qt.Orientation.Vertical if area == Qt.DockWidgetArea.BottomDockWidgetArea \
             else Qt.Orientation.Horizontal
         self.resizeDocks([dock], [size], orientation)
+
+    def restore_layout(self) -> None:
+        """The size, place and dock layout the window had when it was last closed; on a
+        first start, a size that fits the screen with the run panel a quarter high."""
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            if isinstance(state, QByteArray):
+                self.restoreState(state)
+            return
+        screen = self.screen() or QApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1440, 900)
+        # leave room for the window manager's frame and title bar
+        width, height = min(1440, area.width() - 24), min(900, area.height() - 48)
+        self.resize(width, height)
+        self.move(area.left() + (area.width() - width) // 2,
+                  area.top() + max(0, (area.height() - height) // 2))
+        self.resizeDocks([self.findChild(QDockWidget, "dock_Run")],
+                         [max(150, min(260, height // 4))], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -194,10 +247,11 @@ class MainWindow(QMainWindow):
         a("Actual size", lambda: self.view.set_zoom(1.0, True), "Ctrl+0", view_menu)
         self.act_layout = a("Auto-layout", self.auto_layout, "Ctrl+L", view_menu,
                             tip="Arrange the steps in layers, left to right")
-        self.act_minimap = a("Minimap", lambda: self.view.minimap.setVisible(
-            self.act_minimap.isChecked()), None, view_menu)
+        self.act_minimap = a("Minimap", self._minimap_toggled, "Ctrl+M", view_menu,
+                             tip="Show or hide the overview in the canvas corner")
         self.act_minimap.setCheckable(True)
-        self.act_minimap.setChecked(True)
+        self.act_minimap.setChecked(self.settings.value("view/minimap", True, bool))
+        self.view.minimap.set_wanted(self.act_minimap.isChecked())
         self.act_dark = a("Dark theme", self.toggle_theme, None, view_menu)
         self.act_dark.setCheckable(True)
         self.act_dark.setChecked(theme.current_theme().name == "dark")
@@ -545,6 +599,10 @@ class MainWindow(QMainWindow):
             self.actions_.auto_layout()
             QTimer.singleShot(0, self.view.zoom_to_fit)
 
+    def _minimap_toggled(self) -> None:
+        self.view.minimap.set_wanted(self.act_minimap.isChecked())
+        self.settings.setValue("view/minimap", self.act_minimap.isChecked())
+
     def toggle_theme(self) -> None:
         name = "dark" if self.act_dark.isChecked() else "light"
         app = QApplication.instance()
@@ -725,7 +783,10 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.scene is not None and shiboken6.isValid(self.scene):
+            self.scene.setFocusItem(None)  # a note being typed in stores its text
         self.library.save_now()  # autosaved edits are never lost
+        self.save_layout()
         self.settings.sync()
         self._release_document()
         super().closeEvent(event)

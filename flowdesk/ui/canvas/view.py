@@ -6,7 +6,7 @@ canvas's single-key shortcuts (Delete, F, Tab, Shift+N...) do not fire."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -57,6 +57,11 @@ class WorkflowView(QGraphicsView):
         super().setScene(scene)
         self.minimap.setScene(scene)
         self.minimap.refit()
+        if scene is not None:
+            # the minimap moves out of the way of the selection
+            scene.selectionChanged.connect(self.minimap.place)
+            scene.nodes_moved.connect(lambda _moves: self.minimap.place())
+        self.minimap.place()
 
     # -- zoom --------------------------------------------------------------------------------
     @property
@@ -73,6 +78,7 @@ class WorkflowView(QGraphicsView):
             self.setTransformationAnchor(old)
         else:
             self.scale(ratio, ratio)
+        self.minimap.place()
         self.minimap.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -99,6 +105,7 @@ class WorkflowView(QGraphicsView):
             self.set_zoom(1.0, anchor_center=True)  # Node-RED do, not blown up to fill
         self.centerOn(rect.center())
         self.minimap.refit()
+        self.minimap.place()
 
     # -- selection: Shift adds, Ctrl toggles; the rubber band takes nodes, not edges ------
     @staticmethod
@@ -148,7 +155,6 @@ class WorkflowView(QGraphicsView):
         """Move the visible part of the scene by (dx, dy) screen pixels."""
         center = self.mapToScene(self.viewport().rect().center())
         self.centerOn(center - QPointF(dx / self.zoom, dy / self.zoom))
-        self.minimap.viewport().update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
@@ -241,6 +247,7 @@ class WorkflowView(QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        self.minimap.place()
         self.minimap.viewport().update()
 
     def visible_scene_rect(self) -> QRectF:
@@ -248,11 +255,17 @@ class WorkflowView(QGraphicsView):
 
 
 class MiniMap(QGraphicsView):
-    """A small overview of the whole workflow; click or drag to move the main view."""
+    """A small overview of the whole workflow; click or drag to move the main view.
+
+    Its size follows the canvas (a fifth of its width, 120–220 px), it sits in the first
+    corner that does not cover a selected item (bottom right, bottom left, top right, top
+    left), and it hides when the canvas is too small for it or every corner is taken.
+    ``wanted`` is the user's View → Minimap choice."""
 
     def __init__(self, main: WorkflowView) -> None:
         super().__init__(main)
         self.main = main
+        self.wanted = True
         self.setInteractive(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -261,8 +274,45 @@ class MiniMap(QGraphicsView):
         self.setStyleSheet("border: 1px solid rgba(128,128,128,120); border-radius: 6px;")
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
 
+    def set_wanted(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.place()
+
+    def _selection_rect(self) -> QRect:
+        scene = self.main.scene()
+        if scene is None:
+            return QRect()
+        box = QRectF()
+        for item in scene.selectedItems():
+            box = box.united(item.sceneBoundingRect())
+        if box.isNull():
+            return QRect()
+        return self.main.mapFromScene(box).boundingRect().adjusted(-8, -8, 8, 8)
+
     def place(self) -> None:
-        self.move(self.main.width() - self.width() - 12, self.main.height() - self.height() - 12)
+        area = self.main.viewport().rect()
+        width = int(max(120, min(220, area.width() * 0.2)))
+        height = int(width * 0.65)
+        if self.size() != QSize(width, height):
+            self.setFixedSize(width, height)
+            self.refit()
+        margin = 12
+        fits = area.width() >= width * 3 and area.height() >= height * 2.2
+        avoid = self._selection_rect()
+        spot = None
+        for x, y in ((area.right() - width - margin, area.bottom() - height - margin),
+                     (area.left() + margin, area.bottom() - height - margin),
+                     (area.right() - width - margin, area.top() + margin),
+                     (area.left() + margin, area.top() + margin)):
+            rect = QRect(x, y, width, height)
+            if avoid.isNull() or not rect.intersects(avoid):
+                spot = rect
+                break
+        if spot is not None and spot.topLeft() != self.pos():
+            self.move(spot.topLeft())
+        visible = self.wanted and fits and spot is not None
+        if visible == self.isHidden():  # isHidden: also right before the window is shown
+            self.setVisible(visible)
 
     def refit(self) -> None:
         scene = self.scene()
