@@ -1,6 +1,7 @@
 """The workflow library: stored workflows as the app sees them — list, create, open, save
 (autosave and numbered versions), rename, duplicate, delete, import, export — on top of the
-store, so widgets never touch the database."""
+store, so widgets never touch the database. It remembers which file each imported workflow
+came from, so opening that file again can offer the stored workflow instead of a copy."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.engine.registry import StepRegistry
+from flowdesk.model.errors import StoreError
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
 from flowdesk.store import Store
 
-__all__ = ["WorkflowLibrary"]
+__all__ = ["IMPORTED_FILES", "WorkflowLibrary"]
+
+IMPORTED_FILES = "library.imported_files"
+
+
+def _key(path: str | Path) -> str:
+    return str(Path(path).expanduser().resolve())
 
 
 class WorkflowLibrary(QObject):
@@ -59,15 +67,32 @@ class WorkflowLibrary(QObject):
         self.changed.emit()
         return self._attach(workflow, version)
 
-    def open_file(self, path: str | Path) -> WorkflowDocument:
-        """Import a file (under a free name if its name is taken) and open it."""
+    def match_file(self, path: str | Path) -> str | None:
+        """The stored workflow that ``path`` was opened or imported as before, or that has
+        the file's workflow name; None when the file is new to the library. (Raises
+        ``InvalidWorkflow`` when the file is not a workflow.)"""
         workflow = Workflow.load(path)
-        if self.store.has_workflow(workflow.name):
-            stored, _ = self.store.get_workflow(workflow.name)
-            if stored.to_dict() != workflow.to_dict():
-                workflow.name = self.unique_name(workflow.name)
-        version = self.store.save_workflow(workflow, new_version=True)
-        self.changed.emit()
+        known = self._imported().get(_key(path))
+        if known is not None and self.store.has_workflow(known):
+            return known
+        return workflow.name if self.store.has_workflow(workflow.name) else None
+
+    def same_as_stored(self, path: str | Path, name: str) -> bool:
+        """True when the file holds exactly the stored workflow ``name``."""
+        workflow = Workflow.load(path)
+        stored, _ = self.store.get_workflow(name)
+        workflow.name = name
+        return stored.to_dict() == workflow.to_dict()
+
+    def open_file(self, path: str | Path, *, as_copy: bool = False) -> WorkflowDocument:
+        """Open a workflow file: the stored workflow it was opened as before (see
+        ``match_file``), or with ``as_copy`` (or when it is new) import it, under a free
+        name if its name is taken, and open that."""
+        existing = None if as_copy else self.match_file(path)
+        if existing is not None:
+            return self.open(existing)
+        name = self.import_file(path)
+        workflow, version = self.store.get_workflow(name)
         return self._attach(workflow, version)
 
     def _attach(self, workflow: Workflow, version: int) -> WorkflowDocument:
@@ -91,6 +116,7 @@ class WorkflowLibrary(QObject):
             return
         if doc.name != self._stored_name:
             self.store.rename_workflow(self._stored_name, doc.name)
+            self._renamed(self._stored_name, doc.name)
             self._stored_name = doc.name
             self.changed.emit()
         version = self.store.save_workflow(doc.workflow)
@@ -126,18 +152,56 @@ class WorkflowLibrary(QObject):
         self.changed.emit()
 
     def import_file(self, path: str | Path) -> str:
+        """Store the workflow in ``path`` as a new workflow (under a free name if its name
+        is taken) and remember where it came from; returns its name."""
         workflow = Workflow.load(path)
         workflow.name = self.unique_name(workflow.name) if self.store.has_workflow(
             workflow.name) else workflow.name
         self.store.save_workflow(workflow, new_version=True)
+        self._remember(path, workflow.name)
         self.changed.emit()
         return workflow.name
 
-    def export(self, name: str, path: str | Path) -> None:
+    def save_as(self, name: str) -> WorkflowDocument:
+        """Store the open workflow under a new name (a new workflow; the original stays as
+        it is) and open the copy."""
+        assert self.doc is not None
+        self.save_now()
+        if self.store.has_workflow(name):
+            raise StoreError(f"a workflow named '{name}' already exists")
+        workflow = self.doc.snapshot()
+        workflow.name = name
+        version = self.store.save_workflow(workflow, new_version=True)
+        self.changed.emit()
+        return self._attach(workflow, version)
+
+    def export(self, name: str, path: str | Path) -> Path:
+        """Write the stored workflow ``name`` to ``path`` (``.json`` added when missing);
+        returns the path written."""
+        target = Path(path)
+        if target.suffix.lower() != ".json":
+            target = target.with_name(target.name + ".json")
         if self.doc is not None and self.doc.name == name:
             self.save_now()
         workflow, _ = self.store.get_workflow(name)
-        workflow.save(path)
+        workflow.save(target)
+        return target
+
+    # -- where files came from (a store setting: absolute path -> workflow name) ----------
+    def _imported(self) -> dict[str, str]:
+        value = self.store.get_setting(IMPORTED_FILES, {})
+        return value if isinstance(value, dict) else {}
+
+    def _remember(self, path: str | Path, name: str) -> None:
+        imported = self._imported()
+        imported[_key(path)] = name
+        self.store.set_setting(IMPORTED_FILES, imported)
+
+    def _renamed(self, old: str, new: str) -> None:
+        imported = self._imported()
+        if old in imported.values():
+            self.store.set_setting(IMPORTED_FILES, {
+                path: new if name == old else name for path, name in imported.items()})
 
     def import_examples(self, folder: Path) -> list[str]:
         names = []

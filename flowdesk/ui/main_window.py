@@ -8,11 +8,21 @@ of its own beyond which workflow is open and which run is shown.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QPointF, QRect, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -21,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QScrollArea,
     QTabWidget,
     QWidget,
@@ -133,6 +144,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
+        self.setAcceptDrops(True)
+        self.palette.search.setAcceptDrops(False)  # a dropped file opens, it is not text
+        self.view.file_dropped.connect(lambda path: self.open_dropped([path]))
         self._build_actions()
         controller.steps_updated.connect(self._steps_updated)
         controller.run_status_changed.connect(self._run_status_changed)
@@ -215,10 +229,17 @@ class MainWindow(QMainWindow):
                           file_menu, tip="Open, rename, duplicate or delete workflows")
         self.act_open_file = a("Open file…", self.open_file_dialog, "Ctrl+Shift+O", file_menu)
         self.recent_menu = file_menu.addMenu("Recent files")
+        self.act_import = a("Import…", self.import_dialog, "Ctrl+I", file_menu,
+                            tip="Add workflow files to your workflows")
+        file_menu.addSeparator()
         self.act_save = a("Save version", self.save_version, QKeySequence.StandardKey.Save,
                           file_menu, tip="Record this workflow as a new numbered version")
+        self.act_save_as = a("Save as…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs,
+                             file_menu, tip="Continue in a copy of this workflow under a new "
+                                            "name")
         self.act_rename = a("Rename…", self.rename_dialog, None, file_menu)
-        self.act_export = a("Export…", self.export_dialog, "Ctrl+E", file_menu)
+        self.act_export = a("Export…", self.export_dialog, "Ctrl+E", file_menu,
+                            tip="Write this workflow to a .json file")
         file_menu.addSeparator()
         a("Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
 
@@ -354,7 +375,7 @@ class MainWindow(QMainWindow):
         running = self.current_run is not None and self.controller.is_running(self.current_run)
         status = self._current_status()
         for action in (self.act_run, self.act_save, self.act_layout, self.act_rename,
-                       self.act_export):
+                       self.act_export, self.act_save_as):
             action.setEnabled(has_doc)
         self.act_cancel.setEnabled(status in (RunStatus.RUNNING, RunStatus.PAUSED) or running)
         self.act_retry.setEnabled(status in (RunStatus.FAILED, RunStatus.CANCELLED)
@@ -375,11 +396,44 @@ class MainWindow(QMainWindow):
     def open_workflow(self, name: str) -> None:
         self.open_document(self.library.open(name))
 
-    def open_file(self, path: str) -> None:
+    def open_file(self, path: str) -> QMessageBox | None:
+        """Open a workflow file. If the library has it already (opened or imported before,
+        or a workflow of that name) and the file differs, ask: open the stored workflow, or
+        import the file as a copy. Returns the question while it is open."""
         try:
-            self.open_document(self.library.open_file(path))
+            existing = self.library.match_file(path)
+            same = existing is not None and self.library.same_as_stored(path, existing)
         except FlowdeskError as exc:
-            self.notify(str(exc))
+            self.notify(f"Cannot open {path}: {exc}")
+            return None
+        if existing is None or same:
+            self._open_file_as(path, as_copy=False)
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Open workflow file",
+                          f"'{Path(path).name}' is already in your workflows as "
+                          f"'{existing}'.", QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("Open the stored workflow, or import the file as a copy?")
+        open_existing = box.addButton("Open existing", QMessageBox.ButtonRole.AcceptRole)
+        as_copy = box.addButton("Import as copy", QMessageBox.ButtonRole.ActionRole)
+        box.setDefaultButton(open_existing)
+
+        def chosen() -> None:
+            self.file_question = None
+            if box.clickedButton() is open_existing:
+                self._open_file_as(path, as_copy=False)
+            elif box.clickedButton() is as_copy:
+                self._open_file_as(path, as_copy=True)
+
+        box.finished.connect(lambda _r: chosen())
+        self.file_question: QMessageBox | None = box
+        box.open()
+        return box
+
+    def _open_file_as(self, path: str, as_copy: bool) -> None:
+        try:
+            self.open_document(self.library.open_file(path, as_copy=as_copy))
+        except FlowdeskError as exc:
+            self.notify(f"Cannot open {path}: {exc}")
             return
         recent = [p for p in self.settings.value("recent", [], list) if p != path]
         self.settings.setValue("recent", [path, *recent][:8])
@@ -428,8 +482,82 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export workflow", f"{self.doc.name}.json",
                                               "Workflows (*.json)")
         if path:
-            self.library.export(self.doc.name, path)
-            self.notify(f"Exported to {path}")
+            self.export_to(self.doc.name, path)
+
+    def export_to(self, name: str, path: str) -> Path | None:
+        try:
+            written = self.library.export(name, path)
+        except (FlowdeskError, OSError) as exc:
+            self.notify(f"Export failed: {exc}")
+            return None
+        self.notify(f"Exported '{name}' to {written}")
+        return written
+
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import workflows", "",
+                                                "Workflows (*.json)")
+        for path in paths[:-1]:
+            try:
+                self.library.import_file(path)
+            except FlowdeskError as exc:
+                self.notify(f"Cannot import {path}: {exc}")
+        if paths:
+            self.open_file(paths[-1])
+
+    def save_as_dialog(self) -> None:
+        if self.doc is None:
+            return
+        name, ok = QInputDialog.getText(self, "Save as", "New workflow name",
+                                        text=self.library.unique_name(self.doc.name))
+        if ok and name.strip():
+            self.save_as(name.strip())
+
+    def save_as(self, name: str) -> bool:
+        """Store the open workflow as a new workflow ``name`` and continue in the copy."""
+        try:
+            doc = self.library.save_as(name)
+        except FlowdeskError as exc:
+            self.notify(str(exc))
+            return False
+        self.open_document(doc)
+        self.notify(f"Saved as '{name}'; the original is unchanged")
+        return True
+
+    # -- dropping workflow files -------------------------------------------------------------
+    @staticmethod
+    def dropped_workflow_files(mime: QMimeData) -> list[str]:
+        return [url.toLocalFile() for url in mime.urls()
+                if url.isLocalFile() and url.toLocalFile().lower().endswith(".json")]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.dropped_workflow_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.dropped_workflow_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self.dropped_workflow_files(event.mimeData())
+        if not paths:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.open_dropped(paths)
+
+    def open_dropped(self, paths: list[str]) -> None:
+        """Files dropped on the window: import all, open the last (asking as Open does)."""
+        for path in paths[:-1]:
+            try:
+                self.library.import_file(path)
+            except FlowdeskError as exc:
+                self.notify(f"Cannot import {path}: {exc}")
+        if paths:
+            self.open_file(paths[-1])
 
     def show_library(self) -> LibraryDialog:
         dialog = LibraryDialog(self)
@@ -482,7 +610,7 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(dialog, "Export workflow", f"{name}.json",
                                                   "Workflows (*.json)")
             if path:
-                self.library.export(name, path)
+                self.export_to(name, path)
 
         dialog.open_requested.connect(opened)
         dialog.new_requested.connect(lambda: (dialog.accept(), self.new_workflow()))

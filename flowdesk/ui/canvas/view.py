@@ -33,6 +33,7 @@ MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 
 class WorkflowView(QGraphicsView):
     step_dropped = Signal(str, QPointF)  # step type, scene position
+    file_dropped = Signal(str)  # a workflow .json file dropped on the canvas
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,14 +222,21 @@ class WorkflowView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     # -- drops from the palette --------------------------------------------------------------
+    @staticmethod
+    def _workflow_file(event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> str | None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(".json"):
+                return url.toLocalFile()
+        return None
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME):
+        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME):
+        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
@@ -238,6 +246,11 @@ class WorkflowView(QGraphicsView):
             step_type = bytes(event.mimeData().data(STEP_MIME).data()).decode()
             self.step_dropped.emit(step_type, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
+            return
+        path = self._workflow_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.file_dropped.emit(path)
             return
         super().dropEvent(event)
 
