@@ -72,6 +72,7 @@ class RunController(QObject):
     events_received = Signal(list)  # [RunEvent], in order
     waiting_changed = Signal()  # the approvals inbox may have changed
     error_raised = Signal(str)
+    runs_resumed = Signal(list)  # ids of interrupted runs carried on (e.g. after a crash)
 
     def __init__(self, engine: Engine, parent: QObject | None = None,
                  frame_ms: int = 16, housekeeping_ms: int = 5000) -> None:
@@ -187,10 +188,16 @@ class RunController(QObject):
             await self.engine.follow(run_id, after_seq=self.store.last_seq(run_id))
 
     def resume_due(self) -> None:
-        """Carry on interrupted runs and paused runs whose decision or timeout has come."""
+        """Carry on interrupted runs and paused runs whose decision or timeout has come;
+        ``runs_resumed`` names the interrupted ones (the user should hear of those)."""
+        interrupted = []
         for run_id in self.store.resumable_runs():
             if not self.engine.is_active(run_id):
+                if self.store.run_status(run_id) is not RunStatus.PAUSED:
+                    interrupted.append(run_id)
                 self._spawn(self._carry_on(run_id))
+        if interrupted:
+            self.runs_resumed.emit(interrupted)
 
     def start_housekeeping(self) -> None:
         self.resume_due()

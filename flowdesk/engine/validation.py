@@ -19,7 +19,7 @@ from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepRegistry, StepType
 from flowdesk.engine.templates import format_path, iter_references
 from flowdesk.model.errors import ExpressionError, Problem, UnknownStepType, WorkflowInvalid
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import Workflow, readable_message
 
 __all__ = ["SCOPE_ROOTS", "check", "validate"]
 
@@ -124,7 +124,7 @@ def _check_config(node_id: str, step_type: StepType, config: dict[str, Any]) -> 
                 continue
             field = ".".join(str(p) for p in err["loc"]) or None
             problems.append(Problem(code="bad_config", node_id=node_id, field=field,
-                                    message=err["msg"]))
+                                    message=readable_message(err["msg"])))
         return problems
     return []
 

@@ -31,6 +31,7 @@ __all__ = [
     "RunSettings",
     "Workflow",
     "format_validation_error",
+    "readable_message",
 ]
 
 
@@ -151,6 +152,18 @@ class Workflow(_FileModel):
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def readable_message(message: str) -> str:
+    """A pydantic error message as a person reads it: without pydantic's "Value error, "
+    or "Assertion failed, " prefix in front of our own validators' sentences."""
+    for prefix in _PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
     """One line per pydantic error, each with the dotted location, e.g. ``nodes[2].id``."""
     lines = []
@@ -158,5 +171,5 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
         loc = prefix
         for part in err["loc"]:
             loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
-        lines.append(f"{loc or 'value'}: {err['msg']}")
+        lines.append(f"{loc or 'value'}: {readable_message(err['msg'])}")
     return "; ".join(lines)

@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         controller.events_received.connect(self.event_log.append)
         controller.waiting_changed.connect(self.refresh_approvals)
         controller.error_raised.connect(self.notify)
+        controller.runs_resumed.connect(self._runs_resumed)
+        self.resumed_runs: list[str] = []  # interrupted runs carried on, not yet shown
         library.saved.connect(lambda name, v: self.statusBar().showMessage(
             f"Saved '{name}' (version {v})", 3000))
         self.refresh_approvals()
@@ -343,6 +345,7 @@ class MainWindow(QMainWindow):
         self._follow(doc.undo_stack.canRedoChanged, self._update_actions)
         self._problems_changed(doc.problems)
         self.current_run = None
+        self._update_run_label()  # the previous workflow's run is not this one's
         self.event_log.show_run(None, [])
         self.step_details.show_step(None, None)
         self.refresh_history()
@@ -351,6 +354,38 @@ class MainWindow(QMainWindow):
         self._update_empty_hint()
         QTimer.singleShot(0, self.view.zoom_to_fit)
         self.settings.setValue("last_workflow", doc.name)
+        self._show_resumed_run()
+
+    def _runs_resumed(self, run_ids: list[str]) -> None:
+        """Interrupted runs (flowdesk was killed or crashed) are carried on: say so, by
+        name, and show the run when its workflow is open."""
+        described = []
+        for run_id in run_ids:
+            try:
+                name = self.library.run(run_id).workflow_name
+            except FlowdeskError:
+                continue
+            described.append(f"run {run_id[:8]} of '{name}'")
+            self.resumed_runs.append(run_id)
+        if not described:
+            return
+        self.notify(f"Resumed {', '.join(described)}: interrupted when flowdesk last stopped"
+                    if len(described) < 4 else
+                    f"Resumed {len(described)} runs interrupted when flowdesk last stopped: "
+                    f"{', '.join(described)}")
+        self._show_resumed_run()
+
+    def _show_resumed_run(self) -> None:
+        if self.doc is None or self.current_run is not None:
+            return
+        for run_id in list(self.resumed_runs):
+            try:
+                if self.library.run(run_id).workflow_name == self.doc.name:
+                    self.resumed_runs.remove(run_id)
+                    self.show_run(run_id)
+                    return
+            except FlowdeskError:
+                self.resumed_runs.remove(run_id)
 
     def _connection_feedback(self, reason: str) -> None:
         if reason:
@@ -632,7 +667,7 @@ class MainWindow(QMainWindow):
         if names:
             self.open_workflow(names[0])
             return
-        self.new_workflow()
+        # nothing is created until the user chooses: examples, or one empty workflow
         dialog = WelcomeDialog(self)
 
         def add_examples() -> None:
@@ -640,8 +675,15 @@ class MainWindow(QMainWindow):
             if added:
                 self.open_workflow(added[0])
                 self.notify(f"Added {len(added)} example workflows (File → Workflows…)")
+            elif self.doc is None:
+                self.new_workflow()
+
+        def start_empty() -> None:
+            if self.doc is None:
+                self.new_workflow()
 
         dialog.accepted.connect(add_examples)
+        dialog.rejected.connect(start_empty)
         self.welcome = dialog
         dialog.open()
 
@@ -742,8 +784,11 @@ class MainWindow(QMainWindow):
                 edge.set_problems(edge.problems)
             for item in self.scene.node_items.values():
                 item.update()
+            for note in self.scene.note_items.values():
+                note.update()
             self.scene.update()
         self.view.viewport().update()
+        self.view.minimap.viewport().update()  # the overview follows at once too
 
     def _selection_changed(self) -> None:
         if self.scene is None or not shiboken6.isValid(self.scene):

@@ -48,14 +48,17 @@ class Theme:
     base: str
     alt: str
     button: str
+    dead_edge: str  # an edge a run did not take (a skipped branch)
 
 
 LIGHT = Theme("light", canvas="#f5f6f8", grid="#e3e6eb", node="#ffffff", node_border="#cfd5dd",
               text="#1f2937", subtext="#6b7280", edge="#8b95a3", selection="#4f46e5",
-              window="#eef0f3", base="#ffffff", alt="#f6f7f9", button="#ffffff")
+              window="#eef0f3", base="#ffffff", alt="#f6f7f9", button="#ffffff",
+              dead_edge="#a0a8b4")
 DARK = Theme("dark", canvas="#1b1d22", grid="#262930", node="#2a2d35", node_border="#3b3f49",
              text="#e5e7eb", subtext="#9ca3af", edge="#6b7280", selection="#818cf8",
-             window="#202228", base="#17191d", alt="#1f2126", button="#2a2d35")
+             window="#202228", base="#17191d", alt="#1f2126", button="#2a2d35",
+             dead_edge="#5d6470")
 
 _current = LIGHT
 
@@ -94,6 +97,11 @@ def apply_theme(app: QApplication, name: str = "light") -> Theme:
             border: 1px solid {theme.node_border}; border-radius: 6px; padding: 4px 6px;
             background: {theme.base}; }}
         QLineEdit:focus, QPlainTextEdit:focus {{ border-color: {theme.selection}; }}
+        QComboBox QAbstractItemView {{ background: {theme.base}; color: {theme.text};
+            border: 1px solid {theme.node_border}; outline: 0;
+            selection-background-color: {theme.selection}; selection-color: #ffffff; }}
+        QComboBox::item:selected {{ background: {theme.selection}; color: #ffffff; border: none;
+            padding: 0px; }}
         QTabBar::tab {{ padding: 6px 12px; }}
         QLabel[role="hint"] {{ color: {theme.subtext}; }}
         QLabel[role="error"] {{ color: #dc2626; }}

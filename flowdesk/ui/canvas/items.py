@@ -358,7 +358,7 @@ class EdgeItem(QGraphicsPathItem):
         if self.state == "taken":
             color, width = QColor(STATUS_COLORS[StepStatus.COMPLETED]), 3.0
         elif self.state == "dead":
-            color, style = QColor(theme.grid).darker(115), Qt.PenStyle.DashLine
+            color, style = QColor(theme.dead_edge), Qt.PenStyle.DashLine
         if self.problems:
             color = QColor("#dc2626")
         if self.isSelected():
