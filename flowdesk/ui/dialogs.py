@@ -166,6 +166,7 @@ class LibraryDialog(QDialog):
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda _i: self._emit(self.open_requested))
         self.search.textChanged.connect(self._filter)
+        self.list.currentItemChanged.connect(lambda *_: self.hint.setText(""))
         self.hint = QLabel()
         self.hint.setProperty("role", "hint")
         self.confirm: QMessageBox | None = None

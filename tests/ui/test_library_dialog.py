@@ -38,6 +38,7 @@ def test_delete_never_acts_on_a_row_hidden_by_the_filter(window, qtbot) -> None:
     # the highlight follows the filter onto the one visible row
     assert _visible(dialog) == ["Untitled workflow"]
     assert dialog.selected_name() == "Untitled workflow"
+    assert dialog.hint.text() == ""  # the hint went with the empty list
     dialog.buttons["Delete"].click()
     box = dialog.confirm
     assert isinstance(box, QMessageBox) and "'Untitled workflow'" in box.text()

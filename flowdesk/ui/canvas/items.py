@@ -408,6 +408,8 @@ class NoteItem(QGraphicsTextItem):
                             else QColor(current_theme().selection), 1.5))
         painter.setBrush(QColor("#fff4b8"))
         painter.drawRoundedRect(rect, 6, 6)
+        # the selection shows as the border above, not Qt's dashed box
+        option.state &= ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus)
         super().paint(painter, option, widget)
 
     def mouseDoubleClickEvent(self, event: Any) -> None:

@@ -323,7 +323,7 @@ class MiniMap(QGraphicsView):
                 break
         if spot is not None and spot.topLeft() != self.pos():
             self.move(spot.topLeft())
-        visible = self.wanted and fits and spot is not None
+        visible = self.wanted and fits and spot is not None and self.main.scene() is not None
         if visible == self.isHidden():  # isHidden: also right before the window is shown
             self.setVisible(visible)
 
