@@ -215,3 +215,17 @@ def test_paste_lands_under_the_mouse_or_in_the_middle_of_the_view(window) -> Non
     for node_id in pasted:
         block = block.united(items[node_id].mapRectToScene(QRectF(0, 0, NODE_W, NODE_H)))
     assert (block.center() - window.view.mapToScene(spot)).manhattanLength() <= 40
+
+
+def test_closing_the_window_while_typing_in_a_note_keeps_the_text(window, qtbot) -> None:
+    window.new_workflow()
+    name = window.doc.name
+    note_id = window.add_note()
+    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, _note_point(window, note_id))
+    qtbot.keyClicks(window.view, " to self")
+    assert window.view.editing_text()
+    window.close()
+    stored, _ = window.library.store.get_workflow(name)
+    notes = (stored.model_extra or {}).get("notes")
+    assert notes and notes[0]["text"].endswith(" to self")
