@@ -242,7 +242,7 @@ class LibraryDialog(QDialog):
                           f"Delete the workflow '{name}' and its run history?\n"
                           "This cannot be undone.",
                           QMessageBox.StandardButton.Cancel, self)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        delete = box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 
         def finished() -> None:
@@ -302,6 +302,8 @@ class WelcomeDialog(QDialog):
         self.empty = QPushButton("Start with an empty workflow")
         self.examples.clicked.connect(self.accept)
         self.empty.clicked.connect(self.reject)
+        self.examples.setDefault(True)  # Enter adds the examples; Esc starts empty
+        self.empty.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.empty)

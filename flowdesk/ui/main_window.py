@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
                               (_scrolling(self.approvals), "Approvals"),
                               (self.problems, "Problems")):
             self.tabs.addTab(widget, title)
+        self.tabs.currentChanged.connect(self._fit_run_tab)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._keep_focus_visible)
         self._dock(self.palette, "Steps", Qt.DockWidgetArea.LeftDockWidgetArea, 240)
         self._dock(self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, 360)
         self._dock(self.tabs, "Run", Qt.DockWidgetArea.BottomDockWidgetArea, 260)
@@ -191,6 +195,31 @@ class MainWindow(QMainWindow):
                   area.top() + max(0, (area.height() - height) // 2))
         self.resizeDocks([self.findChild(QDockWidget, "dock_Run")],
                          [max(150, min(260, height // 4))], Qt.Orientation.Vertical)
+
+    def _fit_run_tab(self, index: int) -> None:
+        """A tall tab (Approvals, Step) grows the run panel to show it whole when the window
+        has room (the canvas keeps at least half the height); else the tab scrolls."""
+        page = self.tabs.widget(index)
+        dock = self.findChild(QDockWidget, "dock_Run")
+        if not isinstance(page, QScrollArea) or page.widget() is None or dock is None or \
+                dock.isFloating() or not dock.isVisible():
+            return
+        chrome = dock.height() - page.height()  # dock title and tab bar
+        wanted = min(page.widget().minimumSizeHint().height() + chrome,
+                     int(self.centralWidget().height() + dock.height()) // 2)
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
+
+    def _keep_focus_visible(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """A field that gets the keyboard in a scrolling run tab is scrolled into view."""
+        if new is None or not shiboken6.isValid(self):
+            return
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if isinstance(page, QScrollArea) and page.widget() is not None and \
+                    page.widget().isAncestorOf(new):
+                page.ensureWidgetVisible(new, 20, 60)  # and the buttons under it
+                return
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -100,3 +100,31 @@ def test_the_minimap_moves_away_from_the_selection_and_hides_when_small(window, 
     window.resize(1400, 900)
     qtbot.waitUntil(minimap.isVisible)
     assert minimap.width() <= window.view.viewport().width() * 0.2 + 1
+
+
+def test_the_approvals_tab_shows_its_buttons_without_scrolling_when_there_is_room(
+        window, qtbot) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QScrollArea
+
+    from flowdesk.model import RunStatus
+    from tests.ui.test_runs import open_example
+
+    open_example(window, "approval-gate.json", "Refund approval")
+    run_id = window.start_run({"order_id": "Q-9", "amount": 120, "reason": "late"})
+    qtbot.waitUntil(lambda: window.library.run_status(run_id) is RunStatus.PAUSED,
+                    timeout=20000)
+    window.show_approvals()
+    page = window.tabs.currentWidget()
+    assert isinstance(page, QScrollArea) and page.widget() is window.approvals
+    button = window.approvals.approve
+
+    def button_on_screen() -> bool:
+        top_left = button.mapTo(page.viewport(), QPoint(0, 0))
+        return page.viewport().rect().contains(
+            QRect(top_left, button.size()).adjusted(0, 0, -1, -1))
+
+    qtbot.waitUntil(button_on_screen)
+    assert window.approvals.comment.hasFocus()
+    # the canvas keeps at least half of the height
+    assert window.view.height() >= window.findChild(QDockWidget, "dock_Run").height() - 60
