@@ -1,25 +1,155 @@
 """The inline_code sandbox worker: a tiny fork server, run as ``python -I <this file>``.
 
-It imports only the standard library and never sees the engine's objects. For each request
-(one JSON line on stdin) it forks a child that sets its own memory (RLIMIT_AS) and CPU limits,
-runs the user's code in a fresh namespace with stdout captured, and writes one JSON result to
-a pipe. The server enforces the wall-clock limit (SIGKILL) and answers one JSON line on
-stdout. Each child is used for exactly one step, so no state leaks from one step to the next.
+It imports only the standard library and never sees the engine's objects; the engine starts
+it with an empty environment. For each request (one JSON line on stdin) it makes a fresh
+private working folder and forks a child that sets its own memory (RLIMIT_AS), CPU and file
+size limits, confines itself with the kernel (``_sandbox_confine``: Landlock, seccomp, no
+capabilities), runs the user's code in a fresh namespace with stdout captured, and writes one
+JSON result to a pipe. The server enforces the wall-clock limit (SIGKILL), removes the folder
+and answers one JSON line on stdout. Each child is used for exactly one step, so no state
+leaks from one step to the next. An action the sandbox refused ends the step with an error
+that starts with ``sandbox:`` and names the action (from Python's audit events, which only
+name it; the kernel is what refuses).
 """
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import os
+import resource
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from typing import Any
 
 STDOUT_LIMIT = 1024 * 1024
+_FILE_SIZE_LIMIT = 256 * 1024 * 1024
+
+
+def _load_confinement() -> Any:
+    if getattr(sys, "frozen", False):
+        from flowdesk.engine import _sandbox_confine as module
+    else:  # run by path with -I: load the sibling file the same way, not the flowdesk package
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_confine.py")
+        spec = importlib.util.spec_from_file_location("_flowdesk_sandbox_confine", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    confinement = module.Confinement()
+    confinement.prepare()
+    return confinement
+
+
+# -- naming what was refused ----------------------------------------------------------------
+_PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system",
+                   "os.exec", "subprocess.Popen", "pty.spawn"}
+_FS_EVENTS = {"open", "os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rmdir",
+              "os.rename", "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate",
+              "os.utime", "os.chdir"}
+_NET_EVENTS = {"socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo",
+               "socket.sendto", "urllib.Request"}
+_recent: collections.deque[tuple[str, tuple[Any, ...]]] = collections.deque(maxlen=32)
+_network_allowed = False  # set in the child: without network, failed name lookups are ours
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event in _FS_EVENTS or event in _PROCESS_EVENTS or event in _NET_EVENTS \
+            or event in ("ctypes.dlopen", "sqlite3.connect"):
+        _recent.append((event, args))
+
+
+def _is_write(flags: Any, mode: Any) -> bool:
+    if isinstance(mode, str):
+        return any(c in mode for c in "wax+")
+    if isinstance(flags, int):
+        return bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+    return False
+
+
+def _action(event: str, args: tuple[Any, ...]) -> str:
+    first = os.fsdecode(args[0]) if args and isinstance(args[0], (str, bytes)) else ""
+    if event == "open":
+        verb = "writing" if _is_write(args[2] if len(args) > 2 else None,
+                                      args[1] if len(args) > 1 else None) else "reading"
+        return f"{verb} {first}"
+    if event == "sqlite3.connect":
+        return f"opening the database {first}"
+    if event in ("os.listdir", "os.scandir"):
+        return f"listing {first or '.'}"
+    if event in _FS_EVENTS:
+        return f"{event.removeprefix('os.')} {first}".strip()
+    if event in _PROCESS_EVENTS:
+        what = args[1] if event == "subprocess.Popen" and len(args) > 1 else first
+        return f"starting a process ({event}{': ' + str(what) if what else ''})"
+    if event == "socket.connect":
+        return f"connecting to {_address(args[1] if len(args) > 1 else None)}"
+    if event == "socket.bind":
+        return f"listening on {_address(args[1] if len(args) > 1 else None)}"
+    target = next((_action(e, a) for e, a in reversed(_recent)
+                   if e in ("urllib.Request", "socket.connect") and e != event), None)
+    if event == "urllib.Request":
+        return f"opening {first}"
+    return f"network access ({target})" if target else "network access (opening a socket)"
+
+
+def _address(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return f"{value[0]}:{value[1]}"
+    return str(value)
+
+
+def _refusal(exc: BaseException) -> OSError | None:
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError) and item.errno in (1, 13, 18):  # EPERM EACCES EXDEV
+            return item
+        connects = [a for e, a in _recent if e == "sqlite3.connect" and a]
+        if type(item).__name__ == "OperationalError" and "unable to open" in str(item) \
+                and connects:
+            return OSError(13, str(item), os.fsdecode(connects[-1][0]))
+        if isinstance(item, OSError) and type(item).__name__ == "gaierror" \
+                and not _network_allowed:
+            return item  # the resolver's files are out of reach without network
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__]
+    return None
+
+
+def _sandbox_message(exc: BaseException) -> str | None:
+    refused = _refusal(exc)
+    if refused is None:
+        return None
+    names = {os.fsdecode(n) for n in (refused.filename, refused.filename2)
+             if isinstance(n, (str, bytes))}
+    if type(refused).__name__ == "gaierror":
+        names = set()
+        _recent.append(("socket.__new__", ()))
+    chosen = None
+    for event, args in reversed(_recent):
+        if not names or (args and isinstance(args[0], (str, bytes))
+                         and os.fsdecode(args[0]) in names):
+            chosen = (event, args)
+            break
+    if chosen is None and names:
+        action = f"access to {sorted(names)[0]}"
+    elif chosen is None:
+        return None
+    else:
+        action = _action(*chosen)
+    return f"sandbox: {action} is not allowed ({_error_text(exc)})"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -28,18 +158,40 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _child(request: dict[str, Any], wfd: int) -> None:
-    import resource
-
-    # let go of the server's stdin/stdout: only the result pipe leads back
+# -- the child -------------------------------------------------------------------------------
+def _child(rfd: int, wfd: int, workdir: str, confinement: Any, allow_network: bool) -> None:
+    """Confine this process, then wait for one request on ``rfd`` and answer on ``wfd``."""
+    # let go of the server's stdin/stdout: only the two pipes lead back
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    os.environ.clear()
+    os.chdir(workdir)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails instead of killing
+    global _network_allowed
+    _network_allowed = allow_network
+    try:
+        confinement.apply(workdir, allow_network)
+    except Exception as exc:  # never run unconfined code when confinement was promised
+        _write(wfd, json.dumps({"ok": False, "kind": "sandbox",
+                                "error": f"sandbox: could not confine the code: {exc}"}))
+        os._exit(0)
+    low, high = sorted((rfd, wfd))
+    for start, end in ((3, low), (low + 1, high), (high + 1, 1 << 16)):
+        if start < end:  # the worker's descriptors stay behind
+            os.closerange(start, end)
+    chunks = []
+    while chunk := os.read(rfd, 1 << 20):
+        chunks.append(chunk)
+    os.close(rfd)
+    request = json.loads(b"".join(chunks))
 
     limit = int(request["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     cpu = int(request["timeout"]) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (_FILE_SIZE_LIMIT, _FILE_SIZE_LIMIT))
+    sys.addaudithook(_audit)
     buffer = io.StringIO()
     sys.stdout = sys.stderr = buffer
     namespace = {"__name__": "__flowdesk_code__", "result": None}
@@ -63,13 +215,19 @@ def _child(request: dict[str, Any], wfd: int) -> None:
                                       f"{request['memory_mb']} MB memory limit",
                              "stdout": buffer.getvalue()[:STDOUT_LIMIT]})
     except BaseException as exc:  # the user's code failed: report it, whatever it was
-        answer = json.dumps({"ok": False, "kind": "code", "error": _error_text(exc),
+        blocked = _sandbox_message(exc)
+        answer = json.dumps({"ok": False, "kind": "sandbox" if blocked else "code",
+                             "error": blocked or _error_text(exc),
                              "stdout": buffer.getvalue()[:STDOUT_LIMIT]})
-    data = answer.encode()
-    while data:
-        written = os.write(wfd, data)
-        data = data[written:]
+    _write(wfd, answer)
     os._exit(0)
+
+
+def _write(fd: int, text: str | bytes) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
 
 
 def _describe_status(status: int) -> str:
@@ -82,53 +240,114 @@ def _describe_status(status: int) -> str:
     return f"it exited with code {os.WEXITSTATUS(status)}"
 
 
-def _serve_one(request: dict[str, Any]) -> str:
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
+# -- the server ------------------------------------------------------------------------------
+class _Ready:
+    """A child forked and confined ahead of its request, with its own empty folder. The
+    server forks the next one while the current one runs, so on a machine with two cores
+    neither the fork nor the confinement is on the step's path."""
+
+    def __init__(self, confinement: Any, allow_network: bool) -> None:
+        self.allow_network = allow_network
+        self.timeout = self.deadline = 0.0
+        self.workdir = tempfile.mkdtemp(prefix="flowdesk-code-")
+        req_r, self.req_w = os.pipe()
+        self.res_r, res_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self.req_w)
+            os.close(self.res_r)
+            try:
+                _child(req_r, res_w, self.workdir, confinement, allow_network)
+            finally:
+                os._exit(70)
+        os.close(req_r)
+        os.close(res_w)
+
+    def discard(self) -> None:
+        for fd in (self.req_w, self.res_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         try:
-            _child(request, wfd)
-        finally:
-            os._exit(70)
-    os.close(wfd)
-    timeout = float(request["timeout"])
-    deadline = time.monotonic() + timeout
-    chunks = []
-    timed_out = False
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
-            os.kill(pid, signal.SIGKILL)
-            break
-        ready, _, _ = select.select([rfd], [], [], remaining)
-        if ready:
-            chunk = os.read(rfd, 1 << 16)
-            if not chunk:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def send(self, request: dict[str, Any]) -> None:
+        self.timeout = float(request["timeout"])
+        self.deadline = time.monotonic() + self.timeout
+        try:
+            _write(self.req_w, json.dumps(request, default=str))
+        except BrokenPipeError:
+            pass  # the child is gone; its status says why
+        os.close(self.req_w)
+
+    def collect(self) -> str:
+        timeout, deadline = self.timeout, self.deadline
+        chunks = []
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                os.kill(self.pid, signal.SIGKILL)
                 break
-            chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
-    os.close(rfd)
-    if timed_out:
-        return json.dumps({"ok": False, "kind": "timeout",
-                           "error": f"the code ran longer than {timeout:g} s and was stopped"})
-    if not chunks:
-        return json.dumps({"ok": False, "kind": "crash",
-                           "error": f"the code's process ended without a result: "
-                                    f"{_describe_status(status)}"})
-    return b"".join(chunks).decode()
+            ready, _, _ = select.select([self.res_r], [], [], remaining)
+            if ready:
+                chunk = os.read(self.res_r, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.res_r)
+        if timed_out:
+            return json.dumps({"ok": False, "kind": "timeout",
+                               "error": f"the code ran longer than {timeout:g} s and was "
+                                        f"stopped"})
+        if not chunks:
+            return json.dumps({"ok": False, "kind": "crash",
+                               "error": f"the code's process ended without a result: "
+                                        f"{_describe_status(status)}"})
+        return b"".join(chunks).decode()
+
+
+def _with_gaps(answer: str, confinement: Any) -> str:
+    if not confinement.not_enforced:
+        return answer
+    parsed = json.loads(answer)
+    parsed["not_enforced"] = confinement.not_enforced
+    return json.dumps(parsed)
 
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when we stop
+    confinement = _load_confinement()
     out = sys.stdout.buffer
-    for line in sys.stdin.buffer:
-        if not line.strip():
-            continue
-        answer = _serve_one(json.loads(line))
-        out.write(answer.encode() + b"\n")
-        out.flush()
+    ready = _Ready(confinement, allow_network=False)
+    try:
+        for line in sys.stdin.buffer:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            wanted = bool(request.get("allow_network"))
+            if ready.allow_network != wanted:
+                ready.discard()
+                ready = _Ready(confinement, wanted)
+            current = ready
+            current.send(request)
+            ready = _Ready(confinement, wanted)
+            answer = current.collect()
+            out.write(_with_gaps(answer, confinement).encode() + b"\n")
+            out.flush()
+            shutil.rmtree(current.workdir, ignore_errors=True)
+    finally:
+        ready.discard()
 
 
 if __name__ == "__main__":

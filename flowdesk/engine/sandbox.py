@@ -4,6 +4,9 @@ Each worker is a fork server (``_sandbox_worker.py``) started with ``python -I``
 checks a worker out, sends one request and gets one answer, and the worker forks a fresh
 child for it. A worker that stops answering (past the step's time limit plus a grace period)
 is killed and replaced. Only POSIX systems have fork; elsewhere inline_code reports that.
+The worker starts with an empty environment; each child confines itself (see
+``_sandbox_worker`` and ``_sandbox_confine``), and an answer lists under ``not_enforced``
+whatever protection this kernel could not give.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class _Worker:
             *command,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, limit=1 << 30,
+            env={}, cwd="/",  # nothing of ours (API keys, paths) reaches user code
             start_new_session=True,  # its own process group: killing it kills its children
         )
         return cls(proc)
@@ -97,12 +101,13 @@ class SandboxPool:
             self._available.notify()
 
     async def run(self, code: str, scope: dict[str, Any], *, timeout: float,
-                  memory_mb: int) -> SandboxResult:
+                  memory_mb: int, allow_network: bool = False) -> SandboxResult:
         if os.name != "posix":
             raise StepError("inline_code needs a POSIX system (Linux or macOS)")
         try:
             request = json.dumps({"code": code, "scope": scope, "timeout": timeout,
-                                  "memory_mb": memory_mb}, default=str)
+                                  "memory_mb": memory_mb, "allow_network": allow_network},
+                                 default=str)
         except (TypeError, ValueError) as exc:
             raise StepError(f"the code's input cannot be sent as JSON: {exc}") from None
         worker = await self._acquire()
