@@ -246,10 +246,10 @@ class _Ready:
     server forks the next one while the current one runs, so on a machine with two cores
     neither the fork nor the confinement is on the step's path."""
 
-    def __init__(self, confinement: Any, allow_network: bool) -> None:
+    def __init__(self, confinement: Any, allow_network: bool, folder: str | None) -> None:
         self.allow_network = allow_network
         self.timeout = self.deadline = 0.0
-        self.workdir = tempfile.mkdtemp(prefix="flowdesk-code-")
+        self.workdir = tempfile.mkdtemp(prefix="flowdesk-code-", dir=folder)
         req_r, self.req_w = os.pipe()
         self.res_r, res_w = os.pipe()
         self.pid = os.fork()
@@ -325,11 +325,15 @@ def _with_gaps(answer: str, confinement: Any) -> str:
     return json.dumps(parsed)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``argv[-1]``, when it is a folder, is where the steps' private folders are made (the
+    engine removes it with the worker, even one it had to kill)."""
+    argv = sys.argv if argv is None else argv
+    folder = argv[-1] if len(argv) > 1 and os.path.isdir(argv[-1]) else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when we stop
     confinement = _load_confinement()
     out = sys.stdout.buffer
-    ready = _Ready(confinement, allow_network=False)
+    ready = _Ready(confinement, False, folder)
     try:
         for line in sys.stdin.buffer:
             if not line.strip():
@@ -338,10 +342,10 @@ def main() -> None:
             wanted = bool(request.get("allow_network"))
             if ready.allow_network != wanted:
                 ready.discard()
-                ready = _Ready(confinement, wanted)
+                ready = _Ready(confinement, wanted, folder)
             current = ready
             current.send(request)
-            ready = _Ready(confinement, wanted)
+            ready = _Ready(confinement, wanted, folder)
             answer = current.collect()
             out.write(_with_gaps(answer, confinement).encode() + b"\n")
             out.flush()

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +34,16 @@ class SandboxResult(dict[str, Any]):
 
 
 class _Worker:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, folder: str) -> None:
         self.proc = proc
+        self.folder = folder  # the steps' private folders live in it; removed with the worker
 
     @classmethod
     async def spawn(cls) -> _Worker:
+        folder = tempfile.mkdtemp(prefix="flowdesk-sandbox-")
         # a PyInstaller bundle has no python to run a file with: it runs itself in worker mode
-        command = [sys.executable, "--sandbox-worker"] if getattr(sys, "frozen", False) \
-            else [sys.executable, "-I", str(WORKER)]
+        command = [sys.executable, "--sandbox-worker", folder] if getattr(sys, "frozen", False) \
+            else [sys.executable, "-I", str(WORKER), folder]
         proc = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -47,7 +51,7 @@ class _Worker:
             env={}, cwd="/",  # nothing of ours (API keys, paths) reaches user code
             start_new_session=True,  # its own process group: killing it kills its children
         )
-        return cls(proc)
+        return cls(proc, folder)
 
     @property
     def alive(self) -> bool:
@@ -60,6 +64,7 @@ class _Worker:
             except ProcessLookupError:
                 pass
         await self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class SandboxPool:
