@@ -49,6 +49,18 @@ def _retriable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _with_params(url: str, params: dict[str, str]) -> Any:
+    """The URL with ``params`` appended to its own query, which is kept byte for byte
+    (repeated keys, percent-encoding); httpx's ``params=`` would replace it."""
+    import httpx
+
+    parsed = httpx.URL(url)
+    if not params:
+        return parsed
+    extra = str(httpx.QueryParams(params)).encode()
+    return parsed.copy_with(query=parsed.query + b"&" + extra if parsed.query else extra)
+
+
 async def run(config: HttpRequestConfig, ctx: StepContext) -> dict[str, Any]:
     import httpx
 
@@ -62,7 +74,7 @@ async def run(config: HttpRequestConfig, ctx: StepContext) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         request = ctx.services.http.build_request(
-            config.method, config.url, headers=headers, params=params,
+            config.method, _with_params(config.url, params), headers=headers,
             json=config.json_body, content=config.body,
             timeout=config.timeout_seconds,
         )

@@ -29,6 +29,7 @@ class Hit:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    raw_query: str = ""  # as sent, percent-encoding and order kept
 
 
 class LoopbackServer:
@@ -49,7 +50,7 @@ class LoopbackServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 hit = Hit(self.command, parts.path, parse_qs(parts.query),
-                          {k.lower(): v for k, v in self.headers.items()}, body)
+                          {k.lower(): v for k, v in self.headers.items()}, body, parts.query)
                 with server.lock:
                     server.hits.append(hit)
                     route = server.routes.get(parts.path)

@@ -105,3 +105,22 @@ async def test_bad_url_is_a_config_error(engine: Engine) -> None:
     run = await engine.run(W([{"id": "f", "type": "http_request",
                                "config": {"url": "ftp://example"}}]))
     assert "must start with http://" in run.steps["f"].error
+
+
+async def test_the_urls_own_query_is_kept_and_params_are_added(
+        engine: Engine, http_server: LoopbackServer) -> None:
+    http_server.route("/x/y", Answer(200, {"ok": True}))
+    query = "fail=2&z=1&z=a%2Fb&e=%E2%82%AC&sp=a+b"
+    run = await engine.run(W([
+        {"id": "plain", "type": "http_request",
+         "config": {"url": f"{http_server.url}/x/y?{query}"}},
+        {"id": "merged", "type": "http_request",
+         "config": {"url": f"{http_server.url}/x/y?{query}",
+                    "params": {"k": "v w", "z": "{{ input.z }}", "n": 3}}}],
+        [("plain", "merged")]), {"z": "é/&"})
+    assert run.status is RunStatus.COMPLETED, run.error
+    plain, merged = http_server.hits
+    assert plain.raw_query == query  # no longer dropped
+    assert plain.query == {"fail": ["2"], "z": ["1", "a/b"], "e": ["€"], "sp": ["a b"]}
+    assert merged.raw_query == query + "&k=v+w&z=%C3%A9%2F%26&n=3"
+    assert merged.query["z"] == ["1", "a/b", "é/&"]  # repeated keys all kept, in order
