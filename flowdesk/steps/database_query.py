@@ -4,8 +4,12 @@ when their driver is installed).
 Values go in ``params`` and are bound (``:name`` in the query) — never spliced into the SQL:
 validation refuses a template inside the query text and says to use a parameter. Output
 ``{rows, row_count, columns}`` (rows as objects, at most ``max_rows``); a write reports
-``rowcount``. ``read_only`` refuses anything that is not a query. Engines are cached per URL
-for the life of the process.
+``rowcount``. ``read_only`` refuses anything that is not a query before it runs: on SQLite an
+authorizer denies every action but reading (no ATTACH, VACUUM, PRAGMA that sets a value,
+load_extension...) when the statement is prepared, and ``PRAGMA query_only`` holds the file
+read-only under it; on PostgreSQL the statement runs in a ``READ ONLY`` transaction; other
+databases are refused with ``read_only`` (it could not be enforced). Engines are cached per
+URL for the life of the process.
 """
 
 from __future__ import annotations
@@ -25,6 +29,37 @@ __all__ = ["STEP", "DatabaseQueryConfig", "dispose_engines"]
 
 _ENGINES: dict[str, Any] = {}
 _LOCK = threading.Lock()
+_READ_ONLY_REFUSED = "read_only is set but the statement changes data"
+
+# sqlite3 authorizer action codes a read may use (sqlite3.SQLITE_SELECT, _READ, _FUNCTION,
+# _RECURSIVE; SQLITE_TRANSACTION so the driver's own COMMIT/ROLLBACK still prepare)
+_SQLITE_READ_ACTIONS = frozenset({21, 20, 31, 33, 22})
+_SQLITE_PRAGMA = 19
+_SQLITE_DENY, _SQLITE_OK = 1, 0
+# pragmas that only report; the first group takes a table or index name as argument
+_NAME_PRAGMAS = frozenset({"table_info", "table_xinfo", "index_list", "index_info",
+                           "index_xinfo", "foreign_key_list", "foreign_key_check",
+                           "integrity_check", "quick_check", "table_list"})
+_VALUE_PRAGMAS = frozenset({"user_version", "schema_version", "application_id", "data_version",
+                            "journal_mode", "page_size", "page_count", "freelist_count",
+                            "encoding", "foreign_keys", "database_list", "collation_list",
+                            "function_list", "module_list", "pragma_list", "compile_options",
+                            "query_only", "auto_vacuum", "synchronous", "cache_size",
+                            "busy_timeout", "max_page_count"})
+_DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit",
+                               "fts3_tokenizer"})
+
+
+def _sqlite_reads_only(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+    if action in _SQLITE_READ_ACTIONS:
+        if action == 31 and (arg2 or "").lower() in _DENIED_FUNCTIONS:
+            return _SQLITE_DENY
+        return _SQLITE_OK
+    if action == _SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _NAME_PRAGMAS or (name in _VALUE_PRAGMAS and arg2 is None):
+            return _SQLITE_OK
+    return _SQLITE_DENY
 
 
 class DatabaseQueryConfig(StepConfig):
@@ -72,10 +107,19 @@ def _execute(url: str, query: str, params: dict[str, Any], max_rows: int,
     import sqlalchemy as sa
 
     engine = _engine(url)
+    dialect = engine.dialect.name
+    if read_only and dialect not in ("sqlite", "postgresql"):
+        raise StepConfigError(f"read_only cannot be enforced on {dialect}: use a database "
+                              f"login that may only read, and turn read_only off")
     try:
         with engine.connect() as conn:
-            if read_only and engine.dialect.name == "sqlite":
+            raw: Any = None
+            if read_only and dialect == "sqlite":
                 conn.exec_driver_sql("PRAGMA query_only = ON")
+                raw = conn.connection.driver_connection
+                raw.set_authorizer(_sqlite_reads_only)
+            elif read_only:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             try:
                 result = conn.execute(sa.text(query), params)
                 if result.returns_rows:
@@ -88,20 +132,28 @@ def _execute(url: str, query: str, params: dict[str, Any], max_rows: int,
                 else:
                     if read_only:
                         conn.rollback()
-                        raise StepConfigError("read_only is set but the statement changes data")
+                        raise StepConfigError(_READ_ONLY_REFUSED)
                     out = {"rows": [], "row_count": 0, "columns": [],
                            "rowcount": result.rowcount}
                 conn.commit()
                 return out
             finally:
-                if read_only and engine.dialect.name == "sqlite":
+                if raw is not None:  # the connection goes back to the pool as it came
+                    raw.set_authorizer(None)
+                    conn.rollback()
                     conn.exec_driver_sql("PRAGMA query_only = OFF")
     except StepError:
         raise
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
         text = str(exc.orig)
-        if read_only and "readonly" in text.replace("-", "").lower():
-            raise StepConfigError("read_only is set but the statement changes data") from None
+        folded = text.replace("-", "").lower()
+        if read_only and ("readonly" in folded or "not authorized" in folded
+                          or "authorization denied" in folded
+                          or getattr(exc.orig, "sqlstate", None) == "25006"):
+            raise StepConfigError(f"{_READ_ONLY_REFUSED}, refused before it ran "
+                                  f"({text.splitlines()[0]})") from None
+        if not isinstance(exc, sa.exc.OperationalError):
+            raise StepConfigError(f"bad query or parameters: {text}") from None
         raise StepError(f"database error: {text}", retriable="locked" in text
                         or "connect" in text.lower()) from None
     except sa.exc.StatementError as exc:
