@@ -67,11 +67,12 @@ def _parse_json(text: str | None, what: str) -> Any:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{what}: cannot read {path}: {exc.strerror}") from None
+    from flowdesk.model.jsontext import JsonTextError, parse_json
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno}") from None
+        return parse_json(text)
+    except JsonTextError as exc:
+        raise UsageError(f"{what} is {exc}") from None
 
 
 def _load_workflow(ref: str, store_factory: Callable[[], Store]) -> tuple[Workflow, int | None]:

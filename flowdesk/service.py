@@ -7,8 +7,13 @@ so the listener runs on the same loop as the engine with no extra server framewo
     POST /hooks/<path>   start the workflow whose webhook node has that path
                          (secret: header X-Flowdesk-Secret or ?secret=) → 202 {"run_id"}
                          wrong/missing secret 401 · unknown path 404 · wrong method 405 ·
-                         body over the limit 413
+                         body over the limit 413 · a body that is not UTF-8, or is sent
+                         as application/json and is not valid JSON → 400, no run
     GET  /health         200 {"ok": true}
+
+The body becomes the run's ``input.body``: parsed when it is JSON (whatever the content type
+says, as before), else the text. Whatever a client sends, it gets an answer: an unexpected
+error in routing is logged and answered 500, never left hanging.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import h11
 
 from flowdesk.engine import Engine
 from flowdesk.model.errors import FlowdeskError
+from flowdesk.model.jsontext import JsonTextError, parse_json
 from flowdesk.model.workflow import Workflow
 
 __all__ = ["TriggerService"]
@@ -34,6 +40,24 @@ __all__ = ["TriggerService"]
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
+
+
+def _parse_body(body: bytes, content_type: str) -> tuple[Any, str | None]:
+    """(the run's input.body, None) or (None, why the body is refused)."""
+    if not body:
+        return None, None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"the body is not valid UTF-8 (byte {exc.start}): send UTF-8 text or JSON"
+    media = content_type.split(";")[0].strip().lower()
+    declared_json = media == "application/json" or media.endswith("+json")
+    try:
+        return parse_json(text), None
+    except JsonTextError as exc:
+        if declared_json:
+            return None, f"the body is sent as {media} but is {exc}"
+        return text, None
 
 
 class TriggerService:
@@ -170,7 +194,11 @@ class TriggerService:
                     break
             if request is None:
                 return
-            status, payload = self._route(request, bytes(body))
+            try:
+                status, payload = self._route(request, bytes(body))
+            except Exception:  # a bug of ours must not leave the client without an answer
+                log.exception("webhook request %r failed", request.target[:200])
+                status, payload = 500, {"error": "internal error; see the server log"}
             await self._send(conn, writer, status, payload)
         except (h11.RemoteProtocolError, TimeoutError, ConnectionError):
             with contextlib.suppress(Exception):
@@ -214,10 +242,9 @@ class TriggerService:
                     return 401, {"error": "wrong or missing secret"}
             query.pop("secret", None)
             headers.pop("x-flowdesk-secret", None)
-            try:
-                parsed: Any = json.loads(body) if body else None
-            except json.JSONDecodeError:
-                parsed = body.decode("utf-8", errors="replace")
+            parsed, problem = _parse_body(body, headers.get("content-type", ""))
+            if problem:
+                return 400, {"error": problem}
             try:
                 run_id = self.start_run(workflow, {"body": parsed, "headers": headers,
                                                    "query": query})

@@ -168,6 +168,11 @@ def iter_references(
                 yield where, parse_path(m.group(1)), m.group(0)
             except TemplateError as exc:
                 yield where, None, str(exc)
+        rest = TEMPLATE_RE.sub("", value)
+        if "{{" in rest:  # would otherwise stay literal text, silently
+            start = rest.index("{{")
+            snippet = rest[start:start + 40].splitlines()[0]
+            yield where, None, f"unclosed template: '{snippet}' has no closing }}}}"
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from iter_references(v, f"{where}.{k}" if where else str(k))

@@ -160,6 +160,9 @@ def _check_references(
             continue
         allowed = SCOPE_ROOTS + (_ITEM_ROOTS if key in step_type.item_scope_fields else ())
         for field, parts, raw in iter_references(value, key):
+            if parts is None and raw.startswith("unclosed template") \
+                    and key in step_type.raw_fields and key not in step_type.item_scope_fields:
+                continue  # code is not rendered: '{{' there is the code's own business
             if parts is None:
                 problems.append(Problem(code="bad_template", node_id=node_id, field=field,
                                         message=raw))

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from flowdesk.model.errors import WorkflowFileError
+from flowdesk.model.jsontext import MAX_FILE_BYTES, JsonTextError, parse_json
 
 __all__ = [
     "Edge",
@@ -130,17 +131,19 @@ class Workflow(_FileModel):
     @classmethod
     def from_json(cls, text: str, source: str = "workflow") -> Workflow:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise WorkflowFileError(
-                source, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
+            data = parse_json(text)
+        except JsonTextError as exc:
+            raise WorkflowFileError(source, str(exc)) from None
         return cls.from_dict(data, source)
 
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
         path = Path(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise WorkflowFileError(str(path), f"too large: {size:,} bytes (the limit is "
+                                                   f"{MAX_FILE_BYTES:,})")
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise WorkflowFileError(str(path), "no such file") from None

@@ -84,6 +84,12 @@ class DatabaseQueryConfig(StepConfig):
 def _engine(url: str) -> Any:
     import sqlalchemy as sa
 
+    from flowdesk.dburl import DatabaseUrlError, normalize_url
+
+    try:
+        url = normalize_url(url)
+    except DatabaseUrlError as exc:
+        raise StepConfigError(f"cannot use database URL: {exc}") from None
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is None:

@@ -107,7 +107,7 @@ async def run(config: HttpRequestConfig, ctx: StepContext) -> dict[str, Any]:
     if "json" in response.headers.get("content-type", "") and content:
         try:
             body = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON after all, or absurdly deep: text
             pass
     output = {"status_code": response.status_code, "headers": dict(response.headers),
               "body": body, "elapsed_ms": elapsed_ms}

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
+from flowdesk.dburl import DatabaseUrlError, normalize_url
 from flowdesk.model.errors import StoreError
 from flowdesk.paths import default_db_path
 
@@ -24,12 +25,16 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def database_url(target: str | Path | None) -> str:
-    """A path becomes a SQLite URL; a string with ``://`` is used as a SQLAlchemy URL."""
+    """A path becomes a SQLite URL; a string with ``://`` is used as a SQLAlchemy URL
+    (``postgres://`` mapped to the installed driver, a missing driver named)."""
     if target is None:
         target = default_db_path()
     text = str(target)
     if "://" in text:
-        return text
+        try:
+            return normalize_url(text)
+        except DatabaseUrlError as error:
+            raise StoreError(f"cannot open the database: {error}") from None
     if text == ":memory:":
         return "sqlite://"
     path = Path(text).expanduser()
@@ -73,7 +78,18 @@ def create_db_engine(url: str, busy_timeout: float = 10.0) -> sa.Engine:
         kwargs["connect_args"] = {"timeout": busy_timeout, "check_same_thread": False}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
-    engine = sa.create_engine(url, **kwargs)
+    scheme = url.partition("://")[0]
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except exc.NoSuchModuleError:
+        raise StoreError(f"cannot open the database: '{scheme}://' is not a kind of database "
+                         f"SQLAlchemy knows (sqlite:///path, postgresql://...)") from None
+    except ImportError as error:
+        raise StoreError(f"cannot open the database: {scheme}:// needs the "
+                         f"{error.name or 'driver'} module, which is not installed "
+                         f"(pip install it)") from None
+    except exc.ArgumentError as error:
+        raise StoreError(f"cannot open the database: not a valid URL: {error}") from None
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
