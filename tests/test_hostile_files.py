@@ -85,7 +85,7 @@ def test_database_urls_as_hosts_spell_them(tmp_path: Path) -> None:
             normalize_url("postgres://u@h/db")
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
     if not _installed("pymysql"):
-        with pytest.raises(DatabaseUrlError, match="needs the pymysql driver.*pip install"):
+        with pytest.raises(DatabaseUrlError, match=r"needs the pymysql driver.*pip install"):
             normalize_url("mysql+pymysql://u@h/db")
     for url, message in (("frob://u@h/x", "'frob://' is not a kind of database"),
                          ("oracle+oracledb://u@h/x", "needs the oracledb module")):
