@@ -97,3 +97,20 @@ def test_database_urls_as_hosts_spell_them(tmp_path: Path) -> None:
                           env={"PATH": os.environ.get("PATH", "")})
         assert result.returncode == 2
         assert "pip install 'flowdesk[postgres]'" in result.stderr
+
+
+def test_an_in_memory_sqlite_query_exits_cleanly(tmp_path: Path) -> None:
+    step = {"type": "database_query", "data": {"config": {"url": "sqlite:///:memory:"}}}
+    nodes = [{"id": "make", **step}, {"id": "read", **step}]
+    nodes[0]["data"] = {"config": {"url": "sqlite:///:memory:",
+                                   "query": "CREATE TABLE t AS SELECT 41 + 1 AS x"}}
+    nodes[1]["data"] = {"config": {"url": "sqlite:///:memory:", "query": "SELECT x FROM t"}}
+    path = write(tmp_path, "m.json", {"name": "m", "nodes": nodes, "edges": [
+        {"id": "e", "source": "make", "target": "read"}]})
+    result = flowdesk("run", str(path), "--json", db=tmp_path / "f.db")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "ProgrammingError" not in result.stderr
+    # one in-memory database for the whole process, whichever thread runs the step
+    import json
+
+    assert json.loads(result.stdout)["steps"]["read"]["output"]["rows"] == [{"x": 42}]

@@ -93,12 +93,27 @@ def _engine(url: str) -> Any:
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is None:
+            kwargs: dict[str, Any] = {"pool_pre_ping": True}
+            if _in_memory(url):
+                # one connection shared by the worker threads (each thread would otherwise
+                # get its own empty database, and closing it from another thread at exit
+                # printed a traceback); _execute takes turns on it
+                kwargs = {"poolclass": sa.pool.StaticPool,
+                          "connect_args": {"check_same_thread": False}}
             try:
-                engine = sa.create_engine(url, pool_pre_ping=True)
+                engine = sa.create_engine(url, **kwargs)
             except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
                 raise StepConfigError(f"cannot use database URL: {exc}") from None
             _ENGINES[url] = engine
         return engine
+
+
+def _in_memory(url: str) -> bool:
+    return url.startswith("sqlite") and (url.partition("://")[2] in ("", "/:memory:")
+                                         or "mode=memory" in url)
+
+
+_MEMORY_TURN = threading.Lock()
 
 
 def dispose_engines() -> None:
@@ -110,9 +125,17 @@ def dispose_engines() -> None:
 
 def _execute(url: str, query: str, params: dict[str, Any], max_rows: int,
              read_only: bool) -> dict[str, Any]:
+    engine = _engine(url)
+    if _in_memory(str(engine.url)):
+        with _MEMORY_TURN:
+            return _run(engine, query, params, max_rows, read_only)
+    return _run(engine, query, params, max_rows, read_only)
+
+
+def _run(engine: Any, query: str, params: dict[str, Any], max_rows: int,
+         read_only: bool) -> dict[str, Any]:
     import sqlalchemy as sa
 
-    engine = _engine(url)
     dialect = engine.dialect.name
     if read_only and dialect not in ("sqlite", "postgresql"):
         raise StepConfigError(f"read_only cannot be enforced on {dialect}: use a database "

@@ -2,7 +2,8 @@
 
 ``credential`` names a stored secret ``{host, port, username, password, starttls, ssl}``;
 inline fields override it. Output ``{message_id, accepted}``. Connection errors and 4xx SMTP
-replies are retriable; a refused recipient or bad login is not.
+replies are retriable; a refused recipient or bad login is not. ``to``, ``cc`` and ``bcc``
+take a list or a plain string of comma-separated addresses.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import asyncio
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, getaddresses, make_msgid
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.registry import CatalogEntry, StepType
@@ -42,6 +43,27 @@ class SendEmailConfig(StepConfig):
     timeout_seconds: float = Field(30.0, gt=0)
 
     model_config = StepConfig.model_config | {"populate_by_name": True}
+
+    @field_validator("to", "cc", "bcc", mode="before")
+    @classmethod
+    def _addresses(cls, value: Any) -> Any:
+        """A plain string, or each string of a list, is one address or a comma-separated
+        list of them (``"a@x, B <b@y>"``)."""
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        out: list[Any] = []
+        for item in items:
+            if not isinstance(item, str) or "{{" in item:  # split once rendered, at run time
+                out.append(item)
+            else:
+                for name, address in getaddresses([item]):
+                    if address and "@" not in address:
+                        raise ValueError(f"'{address}' is not an email address (put a display "
+                                         f"name that has a comma in quotes)")
+                    if address:
+                        out.append(formataddr((name, address)))
+        return out
 
     @model_validator(mode="after")
     def _has_body(self) -> SendEmailConfig:

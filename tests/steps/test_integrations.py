@@ -222,3 +222,22 @@ async def test_a_missing_credential_says_how_to_add_it(engine: Engine) -> None:
         "credential": "NOPE", "query": "SELECT 1"}}]))
     assert "no credential named 'NOPE'" in run.steps["q"].error
     assert "flowdesk secrets set NOPE --json" in run.steps["q"].error
+
+
+async def test_send_email_takes_plain_address_strings(engine: Engine, smtp_server) -> None:
+    run = await engine.run(W([{"id": "mail", "type": "send_email", "config": {
+        "host": "127.0.0.1", "port": smtp_server.port, "from": "flowdesk@example.com",
+        "to": "ada@example.com", "cc": "{{ input.cc }}", "text": "hi"}}]),
+        {"cc": '"Boss, The" <boss@example.com>, grace@example.com'})
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.steps["mail"].output["accepted"] == [
+        "ada@example.com", '"Boss, The" <boss@example.com>', "grace@example.com"]
+    assert smtp_server.received[0]["Cc"] == '"Boss, The" <boss@example.com>, grace@example.com'
+    problems = validate(W([{"id": "mail", "type": "send_email", "config": {
+        "host": "h", "from": "a@b.c", "to": "x@y.z", "text": "hi"}}]), default_registry())
+    assert problems == []
+    problems = validate(W([{"id": "mail", "type": "send_email", "config": {
+        "host": "h", "from": "a@b.c", "to": "Doe, Jane <j@y.z>", "text": "hi"}}]),
+        default_registry())
+    assert [p.field for p in problems] == ["to"]
+    assert "'Doe' is not an email address" in problems[0].message

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,13 @@ if _GAPS:
         pytest.fail(f"the sandbox is not fully enforced on this CI machine: {_GAPS}",
                     pytrace=False)
     pytestmark = pytest.mark.skip(reason=f"sandbox not fully enforced here: {_GAPS}")
+
+
+def wait_until(predicate: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
 
 
 async def run_code(engine: Engine, src: str, **config: Any) -> Any:
@@ -121,7 +129,7 @@ async def test_writes_stay_in_the_private_folder(engine: Engine, tmp_path: Path)
                                   "result = [before, open('a.txt').read(), os.getcwd()]")
     before, text, cwd = step.output["result"]
     assert before == [] and text == "hi"
-    assert not Path(cwd).exists()  # removed after the step
+    wait_until(lambda: not Path(cwd).exists())  # removed just after the answer has gone
     again = await run_code(engine, "import os\nresult = os.listdir('.')")
     assert again.output["result"] == []  # a fresh folder per step
 
