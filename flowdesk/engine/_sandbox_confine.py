@@ -194,8 +194,8 @@ class Confinement:
         if self.seccomp:
             self._programs = {net: _seccomp_program(net) for net in (False, True)}
         else:
-            self.not_enforced.append(f"network and processes (no seccomp program for "
-                                     f"{platform.machine()})")
+            self.not_enforced.append(f"processes, non-TCP sockets and capabilities (no "
+                                     f"seccomp program for {platform.machine()})")
         paths = _python_paths() + list(_SYSTEM_READ)
         self._read_paths = [p for p in dict.fromkeys(paths) if os.path.exists(p)]
         self._network_paths = [p for p in _NETWORK_READ if os.path.exists(p)]

@@ -249,7 +249,7 @@ class _Ready:
     def __init__(self, confinement: Any, allow_network: bool, folder: str | None) -> None:
         self.allow_network = allow_network
         self.timeout = self.deadline = 0.0
-        self.workdir = tempfile.mkdtemp(prefix="flowdesk-code-", dir=folder)
+        self.workdir = tempfile.mkdtemp(prefix="code-", dir=folder)
         req_r, self.req_w = os.pipe()
         self.res_r, res_w = os.pipe()
         self.pid = os.fork()
@@ -349,7 +349,10 @@ def main(argv: list[str] | None = None) -> None:
             answer = current.collect()
             out.write(_with_gaps(answer, confinement).encode() + b"\n")
             out.flush()
-            shutil.rmtree(current.workdir, ignore_errors=True)
+            try:
+                os.rmdir(current.workdir)  # the usual case: the code left no files
+            except OSError:
+                shutil.rmtree(current.workdir, ignore_errors=True)
     finally:
         ready.discard()
 

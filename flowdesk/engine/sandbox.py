@@ -29,6 +29,15 @@ WORKER = Path(__file__).with_name("_sandbox_worker.py")
 _GRACE_SECONDS = 5.0
 
 
+def _memory_folder() -> str | None:
+    """A RAM-backed folder of this user when there is one (making and removing a folder per
+    step there costs ~10 µs instead of ~150 µs on a journaling disk); else the temp folder."""
+    for candidate in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return None
+
+
 class SandboxResult(dict[str, Any]):
     pass
 
@@ -40,7 +49,7 @@ class _Worker:
 
     @classmethod
     async def spawn(cls) -> _Worker:
-        folder = tempfile.mkdtemp(prefix="flowdesk-sandbox-")
+        folder = tempfile.mkdtemp(prefix="flowdesk-sandbox-", dir=_memory_folder())
         # a PyInstaller bundle has no python to run a file with: it runs itself in worker mode
         command = [sys.executable, "--sandbox-worker", folder] if getattr(sys, "frozen", False) \
             else [sys.executable, "-I", str(WORKER), folder]
