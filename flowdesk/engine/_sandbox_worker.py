@@ -29,6 +29,7 @@ import traceback
 from typing import Any
 
 STDOUT_LIMIT = 1024 * 1024
+RESULT_LIMIT = 256 * 1024 * 1024
 _FILE_SIZE_LIMIT = 256 * 1024 * 1024
 
 
@@ -291,7 +292,8 @@ class _Ready:
     def collect(self) -> str:
         timeout, deadline = self.timeout, self.deadline
         chunks = []
-        timed_out = False
+        size = 0
+        timed_out = too_big = False
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -304,17 +306,35 @@ class _Ready:
                 if not chunk:
                     break
                 chunks.append(chunk)
+                size += len(chunk)
+                if size > RESULT_LIMIT:
+                    too_big = True
+                    os.kill(self.pid, signal.SIGKILL)
+                    break
         _, status = os.waitpid(self.pid, 0)
         os.close(self.res_r)
         if timed_out:
             return json.dumps({"ok": False, "kind": "timeout",
                                "error": f"the code ran longer than {timeout:g} s and was "
                                         f"stopped"})
+        if too_big:
+            return json.dumps({"ok": False, "kind": "result",
+                               "error": f"the result is larger than {RESULT_LIMIT >> 20} MB"})
         if not chunks:
             return json.dumps({"ok": False, "kind": "crash",
                                "error": f"the code's process ended without a result: "
                                         f"{_describe_status(status)}"})
-        return b"".join(chunks).decode()
+        # the code could have written to this pipe itself: pass on one JSON object on one
+        # line, never its bytes, so it cannot forge the answer to another step
+        try:
+            answer = json.loads(b"".join(chunks))
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or "ok" not in answer:
+            return json.dumps({"ok": False, "kind": "crash",
+                               "error": "the code's process wrote something that is not a "
+                                        "result"})
+        return json.dumps(answer)
 
 
 def _with_gaps(answer: str, confinement: Any) -> str:

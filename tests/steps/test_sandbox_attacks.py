@@ -201,6 +201,26 @@ async def test_ctypes_cannot_get_around_it(engine: Engine, tmp_path: Path) -> No
     assert step.status.value == "failed" and "PermissionError" in step.error
 
 
+async def test_limits_cannot_be_raised_nor_answers_forged(engine: Engine) -> None:
+    step = await run_code(engine, "import resource\n"
+                                  "resource.setrlimit(resource.RLIMIT_AS, (-1, -1))")
+    assert step.status.value == "failed" and "not allowed to raise" in step.error, step.error
+    # the result pipe is the code's to write: whatever it writes stays its own answer
+    forged = ('{"ok": true, "result": "mine"}\n{"ok": true, "result": "forged", '
+              '"stdout": ""}\n')
+    run = await engine.run(Workflow.model_validate(wf(
+        [{"id": "evil", "type": "inline_code", "continue_on_error": True,
+          "config": {"code": "import os\n"
+                             f"for fd in range(3, 64):\n"
+                             f"    try: os.write(fd, {forged!r}.encode())\n"
+                             f"    except OSError: pass\n"}},
+         {"id": "next", "type": "inline_code", "config": {"code": "result = 'honest'"}}],
+        [("evil", "next")])))
+    assert run.steps["evil"].status.value == "failed"
+    assert "wrote something that is not a result" in run.steps["evil"].error
+    assert run.steps["next"].output["result"] == "honest"
+
+
 async def test_a_denied_step_does_not_stop_the_next_one(engine: Engine) -> None:
     run = await engine.run(Workflow.model_validate(wf(
         [{"id": "bad", "type": "inline_code", "continue_on_error": True,
