@@ -12,6 +12,7 @@ import pytest
 from flowdesk.engine import Engine
 from flowdesk.store import Store, open_store
 from tests.helpers.httpserver import LoopbackServer
+from tests.helpers.postgres import PostgresCluster, available
 from tests.helpers.registry import Journal, small_registry
 
 
@@ -46,3 +47,26 @@ def http_server() -> Iterator[LoopbackServer]:
     server = LoopbackServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throw-away PostgreSQL server for the session (skipped where it cannot start here;
+    a failure under CI=true, which installs it)."""
+    reason = available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests cannot run: {reason}")
+        pytest.skip(reason)
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each kind: a SQLite file, and a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'flowdesk.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()

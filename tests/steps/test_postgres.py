@@ -1,57 +1,23 @@
 """PostgreSQL for real (a throw-away cluster): ``postgres://`` URLs, and read_only enforced by
-a READ ONLY transaction. Skipped when the PostgreSQL binaries or psycopg are not installed
-(``pip install 'flowdesk[postgres]'`` and apt ``postgresql``)."""
+a READ ONLY transaction. The server is the session's throw-away cluster (tests/helpers/
+postgres.py): skipped without PostgreSQL or psycopg on a developer's machine, a failure in CI."""
 
 from __future__ import annotations
-
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from flowdesk.engine import Engine
 from flowdesk.model import Workflow
 from flowdesk.store import open_store
+from tests.helpers.postgres import PostgresCluster
 from tests.helpers.registry import wf
 
-BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-pytestmark = [
-    pytest.mark.skipif(not BIN, reason="PostgreSQL binaries not installed"),
-    pytest.mark.skipif(shutil.which("runuser") is None and os.geteuid() == 0,
-                       reason="runuser missing"),
-]
-psycopg = pytest.importorskip("psycopg")
 
-
-def _as_postgres(*cmd: str) -> None:
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*prefix, *cmd], check=True, capture_output=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    root = Path(tempfile.mkdtemp(prefix="flowdesk-pg-"))
-    os.chmod(root, 0o777)
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    os.chmod(sock, 0o777)
-    port = "55432"
-    bin_dir = BIN[-1]
-    _as_postgres(f"{bin_dir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
-    _as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-o",
-                 f"-p {port} -k {sock} -c listen_addresses=''", "-l", str(root / "log"),
-                 "-w", "start")
-    try:
-        _as_postgres(f"{bin_dir}/createdb", "-h", str(sock), "-p", port, "shop")
-        yield f"postgres://postgres@/shop?host={sock}&port={port}"
-    finally:
-        _as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture
+def pg_url(postgres: PostgresCluster) -> str:
+    """A fresh database, spelled as hosts hand it out (``postgres://``, no driver named)."""
+    url = postgres.new_database("shop")
+    return "postgres://" + url.split("://", 1)[1]
 
 
 def test_the_store_opens_a_postgres_url(pg_url: str) -> None:

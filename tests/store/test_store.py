@@ -23,10 +23,12 @@ def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
     assert diff == []
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "wal.db")
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
 
 
 def test_reopening_a_migrated_database_keeps_data(tmp_path: Path) -> None:
