@@ -25,6 +25,32 @@ def _crash_log() -> Path:
     return folder / "crash.log"
 
 
+_open_dialogs: list[object] = []  # error dialogs stay alive until the user closes them
+
+
+def _show_error_dialog(value: BaseException, path: Path) -> None:
+    """A non-modal error dialog over the main window; kept referenced while it is open
+    (a parentless local dialog would be destroyed before it ever appeared)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    parent = app.activeWindow() or next(
+        (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()),
+        None)
+    box = QMessageBox(QMessageBox.Icon.Critical, "flowdesk",
+                      f"Something went wrong: {value}\n\nThe details were written to {path}. "
+                      "Edits are saved automatically; if the title bar says NOT SAVED, the "
+                      "status bar says why.", QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_dialogs.append(box)
+    box.finished.connect(lambda _result: _open_dialogs.remove(box)
+                         if box in _open_dialogs else None)
+    box.open()
+
+
 def _install_excepthook() -> None:
     def hook(kind: type[BaseException], value: BaseException,
              tb: TracebackType | None) -> None:
@@ -34,15 +60,9 @@ def _install_excepthook() -> None:
             f.write("".join(traceback.format_exception(kind, value, tb)))
         log.error("unexpected error, written to %s", path)
         try:
-            from PySide6.QtWidgets import QApplication, QMessageBox
-
-            if QApplication.instance() is not None:
-                box = QMessageBox(QMessageBox.Icon.Critical, "flowdesk",
-                                  f"Something went wrong: {value}\n\nThe details were written "
-                                  f"to {path}. Your work is saved.")
-                box.open()
+            _show_error_dialog(value, path)
         except Exception:
-            pass
+            log.exception("cannot show the error dialog")
 
     sys.excepthook = hook
 

@@ -111,16 +111,23 @@ class MoveNodesCommand(QUndoCommand):
 
 
 class SetConfigValueCommand(QUndoCommand):
-    """Change one config field of a node; typing in the same field merges."""
+    """Change one config field of a node; typing in the same field merges.
 
-    def __init__(self, doc: WorkflowDocument, node_id: str, key: str, value: Any) -> None:
+    ``draft`` is text typed that is not a valid value yet: it is kept as typed (in the
+    node's drafts) and the config key is left unset, so nothing typed is thrown away."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, key: str, value: Any,
+                 draft: str | None = None) -> None:
         super().__init__(f"Edit {key} of {node_id}")
         self.doc = doc
         self.node_id = node_id
         self.key = key
         config = doc.node(node_id).data.config
+        # UNSET is a singleton that deepcopy keeps; never copy it into a look-alike
         self.old = copy.deepcopy(config[key]) if key in config else UNSET
-        self.new = copy.deepcopy(value)
+        self.old_draft = doc.drafts_of(node_id).get(key)
+        self.new = UNSET if draft is not None or value is UNSET else copy.deepcopy(value)
+        self.new_draft = draft
 
     def id(self) -> int:
         return _MERGE_CONFIG
@@ -129,14 +136,14 @@ class SetConfigValueCommand(QUndoCommand):
         if not isinstance(other, SetConfigValueCommand) or \
                 (other.node_id, other.key) != (self.node_id, self.key):
             return False
-        self.new = other.new
+        self.new, self.new_draft = other.new, other.new_draft
         return True
 
     def redo(self) -> None:
-        self.doc.set_config_value(self.node_id, self.key, self.new)
+        self.doc.set_config_value(self.node_id, self.key, self.new, self.new_draft)
 
     def undo(self) -> None:
-        self.doc.set_config_value(self.node_id, self.key, self.old)
+        self.doc.set_config_value(self.node_id, self.key, self.old, self.old_draft)
 
 
 class SetNodeFieldCommand(QUndoCommand):

@@ -183,19 +183,46 @@ class WorkflowDocument(QObject):
         self.node_moved.emit(node_id)
         self.changed.emit()
 
-    def set_config_value(self, node_id: str, key: str, value: Any) -> None:
-        """Set one config key; ``value`` of ``_UNSET`` removes the key."""
-        config = self.node(node_id).data.config
-        if value is UNSET:
-            if key not in config:
-                return
-            del config[key]
+    def set_config_value(self, node_id: str, key: str, value: Any,
+                         draft: str | None = None) -> None:
+        """Set one config key; ``value`` of ``UNSET`` removes the key. ``draft`` is text
+        the user typed that is not a valid value yet (e.g. unfinished JSON): it is kept in
+        the node's ``drafts`` (saved with the workflow, reported as a problem) until a valid
+        value replaces it."""
+        data = self.node(node_id).data
+        config = data.config
+        drafts = self.drafts_of(node_id)
+        if isinstance(value, _Unset):
+            changed = key in config
+            config.pop(key, None)
         else:
-            if key in config and config[key] == value:
-                return
+            changed = key not in config or config[key] != value
             config[key] = copy.deepcopy(value)
+        if draft is None:
+            changed = changed or key in drafts
+            drafts.pop(key, None)
+        else:
+            changed = changed or drafts.get(key) != draft
+            drafts[key] = draft
+        extra = data.__pydantic_extra__
+        if extra is None:
+            extra = data.__pydantic_extra__ = {}
+        if drafts:
+            extra["drafts"] = drafts
+        else:
+            extra.pop("drafts", None)
+        if not changed:
+            return
         self.node_changed.emit(node_id)
         self.changed.emit()
+
+    def drafts_of(self, node_id: str) -> dict[str, str]:
+        """Text typed into a node's fields that is kept as typed because it is not a valid
+        value yet (field key -> text); a copy."""
+        drafts = (self.node(node_id).data.__pydantic_extra__ or {}).get("drafts")
+        if not isinstance(drafts, dict):
+            return {}
+        return {str(k): str(v) for k, v in drafts.items()}
 
     def set_node_field(self, node_id: str, field: str, value: Any) -> None:
         """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``."""
@@ -274,7 +301,26 @@ class WorkflowDocument(QObject):
 
 
 class _Unset:
+    """The "no value" marker: a singleton that copying (``copy.deepcopy`` in the undo
+    commands, pickling) keeps the same object, so ``value is UNSET`` always holds."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
     def __repr__(self) -> str:
+        return "UNSET"
+
+    def __copy__(self) -> _Unset:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Unset:
+        return self
+
+    def __reduce__(self) -> str:
         return "UNSET"
 
 

@@ -1,10 +1,15 @@
 """The workflow library: stored workflows as the app sees them — list, create, open, save
 (autosave and numbered versions), rename, duplicate, delete, import, export — on top of the
 store, so widgets never touch the database. It remembers which file each imported workflow
-came from, so opening that file again can offer the stored workflow instead of a copy."""
+came from, so opening that file again can offer the stored workflow instead of a copy.
+
+A save that fails never fails silently: ``save_now`` keeps the edits in the open document,
+sets ``save_error`` (why, and what to do), emits ``save_failed`` with it, and tries again a
+few seconds later and at every edit; ``save_failed("")`` says saving works again."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -26,9 +31,15 @@ def _key(path: str | Path) -> str:
     return str(Path(path).expanduser().resolve())
 
 
+log = logging.getLogger(__name__)
+
+_RETRY_MS = 5000
+
+
 class WorkflowLibrary(QObject):
     changed = Signal()  # the list of workflows changed
     saved = Signal(str, int)  # name, version (after an autosave or a version save)
+    save_failed = Signal(str)  # why the open workflow could not be saved ("" once it is)
 
     def __init__(self, store: Store, registry: StepRegistry, autosave_ms: int = 800,
                  parent: QObject | None = None) -> None:
@@ -39,6 +50,9 @@ class WorkflowLibrary(QObject):
         self._stored_name: str | None = None
         self._autosave = QTimer(self, singleShot=True, interval=autosave_ms)
         self._autosave.timeout.connect(self.save_now)
+        self._retry = QTimer(self, singleShot=True, interval=_RETRY_MS)
+        self._retry.timeout.connect(self.save_now)
+        self.save_error: str | None = None
 
     # -- listing -----------------------------------------------------------------------------
     def names(self) -> list[WorkflowInfo]:
@@ -57,11 +71,19 @@ class WorkflowLibrary(QObject):
         return f"{base} ({i})"
 
     # -- opening -----------------------------------------------------------------------------
+    def _leave(self) -> None:
+        """Save the open workflow before another replaces it; StoreError if that fails
+        (the open one then stays open, with its edits)."""
+        if not self.save_now():
+            raise StoreError(self.save_error or "the open workflow could not be saved")
+
     def open(self, name: str) -> WorkflowDocument:
+        self._leave()
         workflow, version = self.store.get_workflow(name)
         return self._attach(workflow, version)
 
     def create(self, name: str = "Untitled workflow") -> WorkflowDocument:
+        self._leave()
         workflow = Workflow(name=self.unique_name(name))
         version = self.store.save_workflow(workflow, new_version=True)
         self.changed.emit()
@@ -88,6 +110,7 @@ class WorkflowLibrary(QObject):
         """Open a workflow file: the stored workflow it was opened as before (see
         ``match_file``), or with ``as_copy`` (or when it is new) import it, under a free
         name if its name is taken, and open that."""
+        self._leave()
         existing = None if as_copy else self.match_file(path)
         if existing is not None:
             return self.open(existing)
@@ -108,24 +131,44 @@ class WorkflowLibrary(QObject):
         return doc
 
     # -- saving ------------------------------------------------------------------------------
-    def save_now(self) -> None:
-        """Write the open workflow (autosave): no new version, nothing lost on close."""
+    def save_now(self) -> bool:
+        """Write the open workflow (autosave): no new version, nothing lost on close.
+        Returns False (and reports why through ``save_failed``) when it cannot be saved."""
         self._autosave.stop()
+        self._retry.stop()
         doc = self.doc
         if doc is None or self._stored_name is None:
-            return
-        if doc.name != self._stored_name:
-            self.store.rename_workflow(self._stored_name, doc.name)
-            self._renamed(self._stored_name, doc.name)
-            self._stored_name = doc.name
-            self.changed.emit()
-        version = self.store.save_workflow(doc.workflow)
+            return True
+        try:
+            if doc.name != self._stored_name:
+                self.store.rename_workflow(self._stored_name, doc.name)
+                self._renamed(self._stored_name, doc.name)
+                self._stored_name = doc.name
+                self.changed.emit()
+            version = self.store.save_workflow(doc.workflow)
+        except Exception as exc:  # whatever it is, the user must hear of it at once
+            log.exception("saving workflow '%s' failed", doc.name)
+            self._failed(exc)
+            return False
+        if self.save_error is not None:
+            self.save_error = None
+            self.save_failed.emit("")
         self.saved.emit(doc.name, version)
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        reason = str(exc) or type(exc).__name__
+        self.save_error = (f"Your latest edits are NOT saved: {reason}. They stay in this "
+                           "window and flowdesk tries again every few seconds and at each "
+                           "edit; if it keeps failing, keep a copy with File → Export.")
+        self._retry.start()
+        self.save_failed.emit(self.save_error)
 
     def save_version(self) -> int:
         """Record the open workflow as a new numbered version; clears the dirty marker."""
         assert self.doc is not None
-        self.save_now()
+        if not self.save_now():
+            raise StoreError(self.save_error or "the workflow could not be saved")
         version = self.store.save_workflow(self.doc.workflow, new_version=True)
         self.doc.version = version
         self.doc.mark_saved()
@@ -133,7 +176,7 @@ class WorkflowLibrary(QObject):
         return version
 
     def has_pending_save(self) -> bool:
-        return self._autosave.isActive()
+        return self._autosave.isActive() or self._retry.isActive()
 
     # -- managing ----------------------------------------------------------------------------
     def duplicate(self, name: str) -> str:
@@ -146,6 +189,7 @@ class WorkflowLibrary(QObject):
     def delete(self, name: str) -> None:
         if self.doc is not None and self.doc.name == name:
             self._autosave.stop()
+            self._retry.stop()
             self.doc = None
             self._stored_name = None
         self.store.delete_workflow(name)

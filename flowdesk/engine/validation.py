@@ -4,11 +4,13 @@
 duplicate ids, unknown step types, edges to missing nodes, cycles (naming their nodes),
 config that does not fit the step's model (pydantic's message), malformed templates and
 expressions, references to steps that do not exist or are not upstream, bad branch handles,
-and triggers with incoming edges.
+and triggers with incoming edges, and text kept as typed in a field that is not a valid
+value yet (a node's ``drafts``: unfinished JSON, a number that is not one).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -102,9 +104,38 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
         step_type = types.get(node.id)
         if step_type is None:
             continue
-        problems.extend(_check_config(node.id, step_type, node.data.config))
+        drafts = _drafts(node.data.__pydantic_extra__)
+        problems.extend(p for p in _check_config(node.id, step_type, node.data.config)
+                        if (p.field or "").split(".")[0] not in drafts)
+        problems.extend(_check_drafts(node.id, step_type, drafts))
         problems.extend(_check_references(node.id, step_type, node.data.config, node_ids,
                                           graph if cycle is None else None))
+    return problems
+
+
+def _drafts(extra: dict[str, Any] | None) -> dict[str, str]:
+    drafts = (extra or {}).get("drafts")
+    return {str(k): str(v) for k, v in drafts.items()} if isinstance(drafts, dict) else {}
+
+
+def _check_drafts(node_id: str, step_type: StepType, drafts: dict[str, str]) -> list[Problem]:
+    problems = []
+    fields = {f.alias or name: f for name, f in step_type.config_model.model_fields.items()}
+    for key, text in drafts.items():
+        short = text if len(text) <= 40 else text[:39] + "…"
+        field = fields.get(key)
+        annotation = str(field.annotation) if field is not None else ""
+        if "int" in annotation or "float" in annotation:
+            why = "is not a number or a {{ template }}"
+        else:
+            try:
+                json.loads(text)
+                why = "is not a valid value"
+            except json.JSONDecodeError as exc:
+                why = f"is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        problems.append(Problem(code="invalid_value", node_id=node_id, field=key,
+                                message=f"{short!r} {why}; it is kept as typed until you "
+                                        "fix it or clear the field"))
     return problems
 
 

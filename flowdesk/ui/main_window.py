@@ -161,6 +161,11 @@ class MainWindow(QMainWindow):
         self.resumed_runs: list[str] = []  # interrupted runs carried on, not yet shown
         library.saved.connect(lambda name, v: self.statusBar().showMessage(
             f"Saved '{name}' (version {v})", 3000))
+        self.save_label = QLabel()
+        self.save_label.setProperty("role", "error")
+        self.save_label.hide()
+        self.statusBar().addPermanentWidget(self.save_label)
+        library.save_failed.connect(self._save_failed)
         self.refresh_approvals()
         self._update_title()
         self.restore_layout()
@@ -429,6 +434,8 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("flowdesk")
             return
         mark = " •" if self.doc.dirty else ""
+        if self.library.save_error:
+            mark += " — NOT SAVED"
         version = f" (version {self.doc.version})" if self.doc.version else ""
         self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
 
@@ -454,11 +461,28 @@ class MainWindow(QMainWindow):
         except FlowdeskError:
             return None
 
+    def _save_failed(self, message: str) -> None:
+        """A failed save is shown at once: title, a lasting status-bar mark, a notice."""
+        self.save_label.setText("Not saved: see why" if message else "")
+        self.save_label.setToolTip(message)
+        self.save_label.setVisible(bool(message))
+        if message:
+            self.notify(message)
+        else:
+            self.notify("Saved again: all edits are stored")
+        self._update_title()
+
     def new_workflow(self) -> None:
-        self.open_document(self.library.create())
+        try:
+            self.open_document(self.library.create())
+        except FlowdeskError as exc:
+            self.notify(str(exc))
 
     def open_workflow(self, name: str) -> None:
-        self.open_document(self.library.open(name))
+        try:
+            self.open_document(self.library.open(name))
+        except FlowdeskError as exc:
+            self.notify(str(exc))
 
     def open_file(self, path: str) -> QMessageBox | None:
         """Open a workflow file. If the library has it already (opened or imported before,
@@ -518,7 +542,11 @@ class MainWindow(QMainWindow):
 
     def save_version(self) -> None:
         if self.doc is not None:
-            version = self.library.save_version()
+            try:
+                version = self.library.save_version()
+            except FlowdeskError as exc:
+                self.notify(str(exc))
+                return
             self.notify(f"Saved '{self.doc.name}' as version {version}")
             self._update_title()
 
@@ -987,7 +1015,14 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.scene is not None and shiboken6.isValid(self.scene):
             self.scene.setFocusItem(None)  # a note being typed in stores its text
-        self.library.save_now()  # autosaved edits are never lost
+        if not self.library.save_now():  # autosaved edits are never lost silently
+            answer = QMessageBox.warning(
+                self, "flowdesk", f"{self.library.save_error}\n\nClose anyway and lose "
+                "these edits?", QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
         self.save_layout()
         self.settings.sync()
         self._release_document()

@@ -1,11 +1,15 @@
-"""Editing widgets: a code editor with syntax highlighting (Python, SQL, JSON), a template
-field that autocompletes ``{{ input. }}`` and upstream step outputs, and a JSON tree."""
+"""Editing widgets: a code editor with syntax highlighting (Python, SQL, JSON), template
+fields (one line, several lines, code) that autocomplete ``{{ input. }}`` and upstream step
+outputs, an expression field that completes ``steps.`` typed without braces, and a JSON
+tree. ``TemplateCompleter`` is the one completion rule every such field uses."""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import (
@@ -28,7 +32,110 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["CodeEditor", "Highlighter", "JsonTree", "TemplateLineEdit"]
+__all__ = ["CodeEditor", "Highlighter", "JsonTree", "TemplateCompleter", "TemplateLineEdit",
+           "TemplateTextEdit"]
+
+_PICK_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab)
+_EXPRESSION_TOKEN = re.compile(r"[A-Za-z_][\w.\[\]]*\Z")
+
+
+class TemplateCompleter:
+    """Completion of template paths in one text widget.
+
+    ``before`` gives the text before the cursor and ``replace(start, text)`` replaces what
+    lies between ``start`` and the cursor. In template mode a popup opens after ``{{``; in
+    expression mode (a condition's expression, written without braces) it opens for the
+    path being typed, e.g. ``steps.fe``."""
+
+    def __init__(self, widget: QWidget, suggestions: list[str], *, expression: bool,
+                 before: Callable[[], str], after: Callable[[], str],
+                 replace: Callable[[int, str, int], None]) -> None:
+        self.widget = widget
+        self.expression = expression
+        self._before, self._after, self._replace = before, after, replace
+        self.model = QStringListModel(suggestions)
+        self.completer = QCompleter(self.model, widget)
+        self.completer.setWidget(widget)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains if not expression
+                                     else Qt.MatchFlag.MatchStartsWith)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.activated.connect(self.insert)
+
+    def set_suggestions(self, suggestions: list[str]) -> None:
+        self.model.setStringList(suggestions)
+
+    def suggestions(self) -> list[str]:
+        return self.model.stringList()
+
+    def context(self) -> tuple[int, str, bool] | None:
+        """(where the typed path starts, the path so far, inside braces) or None."""
+        text = self._before()
+        start = text.rfind("{{")
+        if start >= 0 and "}}" not in text[start:]:
+            return start, text[start + 2:].strip(), True
+        if self.expression:
+            m = _EXPRESSION_TOKEN.search(text)
+            if m is not None:
+                return m.start(), m.group(0), False
+        return None
+
+    def update(self, popup_at: Any = None) -> None:
+        """Open, narrow or close the popup after an edit."""
+        ctx = self.context()
+        if ctx is None:
+            self.completer.popup().hide()
+            return
+        self.completer.setCompletionPrefix(ctx[1])
+        if self.completer.completionCount() > 0:
+            self.completer.complete(popup_at) if popup_at is not None else \
+                self.completer.complete()
+        else:
+            self.completer.popup().hide()
+
+    def insert(self, path: str) -> None:
+        ctx = self.context()
+        if ctx is None:
+            return
+        start, _, braces = ctx
+        if not braces:
+            self._replace(start, path, 0)
+            return
+        rest = self._after()
+        drop = len(rest) - len(rest.lstrip()) + 2 if rest.lstrip().startswith("}}") else 0
+        self._replace(start, "{{ " + path + " }}", drop)
+
+    def pick(self, event: QKeyEvent) -> bool:
+        """Take Return/Enter/Tab while the popup is open: insert the highlighted path."""
+        popup = self.completer.popup()
+        if not popup.isVisible() or event.key() not in _PICK_KEYS:
+            return False
+        index = popup.currentIndex()
+        if not index.isValid():
+            index = self.completer.completionModel().index(0, 0)
+        popup.hide()
+        self.insert(index.data())
+        return True
+
+
+def _text_completer(edit: QPlainTextEdit, suggestions: list[str],
+                    expression: bool = False) -> TemplateCompleter:
+    def before() -> str:
+        return edit.toPlainText()[: edit.textCursor().position()]
+
+    def after() -> str:
+        return edit.toPlainText()[edit.textCursor().position():]
+
+    def replace(start: int, text: str, drop: int) -> None:
+        cursor = edit.textCursor()
+        end = cursor.position()
+        cursor.setPosition(start)
+        cursor.setPosition(end + drop, cursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        edit.setTextCursor(cursor)
+
+    return TemplateCompleter(edit, suggestions, expression=expression, before=before,
+                             after=after, replace=replace)
 
 _PY_KEYWORDS = (
     "and as assert async await break class continue def del elif else except False "
@@ -105,7 +212,11 @@ class CodeEditor(QPlainTextEdit):
         self.highlighter = Highlighter(self.document(), language)
         self.setMinimumHeight(120)
         self._silent = False
+        self.completion = _text_completer(self, [])
         self.textChanged.connect(self._changed)
+
+    def set_suggestions(self, suggestions: list[str]) -> None:
+        self.completion.set_suggestions(suggestions)
 
     def set_text_silently(self, text: str) -> None:
         if text == self.toPlainText():
@@ -117,72 +228,70 @@ class CodeEditor(QPlainTextEdit):
     def _changed(self) -> None:
         if not self._silent:
             self.edited.emit(self.toPlainText())
+            if self.hasFocus():
+                self.completion.update(self.cursorRect())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.completion.pick(event):
+            return
         if event.key() == Qt.Key.Key_Tab:
             self.insertPlainText("    ")
             return
         super().keyPressEvent(event)
 
 
-class TemplateLineEdit(QLineEdit):
-    """A line edit that offers template paths after ``{{``."""
+class TemplateTextEdit(QPlainTextEdit):
+    """A multi-line text field (a prompt, an email body) that completes templates."""
 
     def __init__(self, suggestions: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = QStringListModel(suggestions)
-        self.completer_ = QCompleter(self.model, self)
-        self.completer_.setWidget(self)
-        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer_.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.completer_.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.completer_.activated.connect(self.insert_completion)
-        self.textEdited.connect(self._maybe_complete)
+        self.completion = _text_completer(self, suggestions)
+        self.textChanged.connect(self._changed)
 
     def set_suggestions(self, suggestions: list[str]) -> None:
-        self.model.setStringList(suggestions)
+        self.completion.set_suggestions(suggestions)
 
-    def _open_template(self) -> tuple[int, str] | None:
-        text = self.text()[: self.cursorPosition()]
-        start = text.rfind("{{")
-        if start < 0 or "}}" in text[start:]:
-            return None
-        return start, text[start + 2:].strip()
-
-    def _maybe_complete(self, _text: str) -> None:
-        open_ = self._open_template()
-        if open_ is None:
-            self.completer_.popup().hide()
-            return
-        self.completer_.setCompletionPrefix(open_[1])
-        if self.completer_.completionCount() > 0:
-            self.completer_.complete()
-        else:
-            self.completer_.popup().hide()
-
-    def insert_completion(self, path: str) -> None:
-        open_ = self._open_template()
-        if open_ is None:
-            return
-        start = open_[0]
-        cursor = self.cursorPosition()
-        rest = self.text()[cursor:]
-        if rest.lstrip().startswith("}}"):
-            rest = rest.lstrip()[2:]
-        new = self.text()[:start] + "{{ " + path + " }}"
-        self.setText(new + rest)
-        self.setCursorPosition(len(new))
-        self.textEdited.emit(self.text())
+    def _changed(self) -> None:
+        if self.hasFocus():
+            self.completion.update(self.cursorRect())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        popup = self.completer_.popup()
-        if popup.isVisible() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter,
-                                                 Qt.Key.Key_Tab):
-            index = popup.currentIndex()
-            if not index.isValid():
-                index = self.completer_.completionModel().index(0, 0)
-            popup.hide()
-            self.insert_completion(index.data())
+        if self.completion.pick(event):
+            return
+        super().keyPressEvent(event)
+
+
+class TemplateLineEdit(QLineEdit):
+    """A line edit that offers template paths after ``{{`` (with ``expression``: also for
+    a path typed without braces, as in a condition)."""
+
+    def __init__(self, suggestions: list[str], parent: QWidget | None = None, *,
+                 expression: bool = False) -> None:
+        super().__init__(parent)
+
+        def replace(start: int, text: str, drop: int) -> None:
+            cursor = self.cursorPosition()
+            new = self.text()[:start] + text
+            self.setText(new + self.text()[cursor + drop:])
+            self.setCursorPosition(len(new))
+            self.textEdited.emit(self.text())
+
+        self.completion = TemplateCompleter(
+            self, suggestions, expression=expression,
+            before=lambda: self.text()[: self.cursorPosition()],
+            after=lambda: self.text()[self.cursorPosition():], replace=replace)
+        self.completer_ = self.completion.completer
+        self.model = self.completion.model
+        self.textEdited.connect(lambda _text: self.completion.update())
+
+    def set_suggestions(self, suggestions: list[str]) -> None:
+        self.completion.set_suggestions(suggestions)
+
+    def insert_completion(self, path: str) -> None:
+        self.completion.insert(path)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.completion.pick(event):
             return
         super().keyPressEvent(event)
 

@@ -6,6 +6,8 @@ document; typing in one field merges into one command. Problems of the step are 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -35,10 +37,46 @@ from flowdesk.document.document import UNSET, WorkflowDocument
 from flowdesk.engine.registry import StepType
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.workflow import RetryPolicy
-from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit
+from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit, TemplateTextEdit
 from flowdesk.ui.theme import step_icon
 
-__all__ = ["Inspector", "field_kind"]
+__all__ = ["Inspector", "field_kind", "parse_field_text", "whole_template"]
+
+log = logging.getLogger(__name__)
+
+_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+def whole_template(text: str) -> bool:
+    """True when ``text`` is exactly one ``{{ template }}`` (an expression standing for the
+    whole value, of whatever type it gives at run time)."""
+    stripped = text.strip()
+    match = _TEMPLATE.fullmatch(stripped)
+    return match is not None and stripped.count("{{") == 1
+
+
+def parse_field_text(kind: str, text: str) -> tuple[Any, str | None, str]:
+    """What typed text means for a field of ``kind``: ``(value, draft, error)``.
+
+    An empty text is ``UNSET`` (the key is removed). A JSON field takes a whole-value
+    ``{{ template }}`` as it is, else the parsed JSON; text that is not valid yet comes
+    back as ``draft`` (kept as typed) with the reason in ``error``."""
+    if text.strip() == "":
+        return UNSET, None, ""
+    if kind == "json":
+        if whole_template(text):
+            return text.strip(), None, ""
+        try:
+            return json.loads(text), None, ""
+        except json.JSONDecodeError as exc:
+            return UNSET, text, (f"not valid JSON yet: {exc.msg} (line {exc.lineno}); kept "
+                                 "as typed. A {{ template }} alone is taken as an expression")
+    if kind == "number" and "{{" not in text:
+        try:
+            return (float(text) if any(c in text for c in ".eE") else int(text)), None, ""
+        except ValueError:
+            return UNSET, text, "enter a number or a {{ template }}; kept as typed"
+    return text, None, ""
 
 _MULTILINE = {"instructions", "prompt", "system", "text", "html", "body"}
 _MONO = {"expression", "jmespath"}
@@ -87,28 +125,49 @@ class Inspector(QScrollArea):
         self.setWidgetResizable(True)
         self.fields: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
+        self.modes: dict[str, QLabel] = {}
+        self.completing: list[Any] = []
         self._refreshing = False
         self._show_empty("Select a step to edit it.")
 
+    def _doc_signals(self, doc: WorkflowDocument) -> list[tuple[Any, Any]]:
+        return [(doc.node_changed, self._on_node_changed),
+                (doc.problems_changed, self._on_problems),
+                (doc.node_removed, self._on_node_removed),
+                # what is upstream (and so what completion offers) follows the graph
+                (doc.edge_added, self.refresh_suggestions),
+                (doc.edge_removed, self.refresh_suggestions),
+                (doc.node_added, self.refresh_suggestions),
+                (doc.node_removed, self.refresh_suggestions)]
+
     def set_document(self, doc: WorkflowDocument | None) -> None:
         if self.doc is not None:
-            for signal, slot in ((self.doc.node_changed, self._on_node_changed),
-                                 (self.doc.problems_changed, self._on_problems),
-                                 (self.doc.node_removed, self._on_node_removed)):
+            for signal, slot in self._doc_signals(self.doc):
                 try:
                     signal.disconnect(slot)
                 except (RuntimeError, TypeError):
                     pass
         self.doc = doc
         if doc is not None:
-            doc.node_changed.connect(self._on_node_changed)
-            doc.problems_changed.connect(self._on_problems)
-            doc.node_removed.connect(self._on_node_removed)
+            for signal, slot in self._doc_signals(doc):
+                signal.connect(slot)
         self.show_node(None)
+
+    def refresh_suggestions(self, *_: Any) -> None:
+        """Recompute what every completing field offers (after the graph changed)."""
+        if self.doc is None or self.node_id is None or not self.doc.has_node(self.node_id):
+            return
+        try:
+            step_type = self.doc.registry.get(self.doc.node(self.node_id).type)
+        except (UnknownStepType, ImportError):
+            return
+        suggestions = self._suggestions(step_type)
+        for widget in self.completing:
+            widget.set_suggestions(suggestions)
 
     # -- building ----------------------------------------------------------------------------
     def _show_empty(self, text: str) -> None:
-        self.fields, self.errors = {}, {}
+        self.fields, self.errors, self.modes, self.completing = {}, {}, {}, []
         label = QLabel(text)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
@@ -116,12 +175,24 @@ class Inspector(QScrollArea):
         self.setWidget(label)
 
     def show_node(self, node_id: str | None) -> None:
+        """Show the form of ``node_id`` (None: the hint). If the form cannot be built, an
+        error note replaces it: the previous step's form is never left on screen."""
         self.node_id = node_id
         if self.doc is None or node_id is None or not self.doc.has_node(node_id):
             self.node_id = None
             self._show_empty("Select a step to edit it.\n\nDrag steps from the palette, "
                              "connect an output port to an input port, and press Run.")
             return
+        try:
+            self._build_form(node_id)
+        except Exception as exc:
+            log.exception("cannot show step %s in the inspector", node_id)
+            self.node_id = None
+            self._show_empty(f"Cannot show the settings of '{node_id}': {exc}\n\n"
+                             "Undo the last edit, or export the workflow and report this.")
+
+    def _build_form(self, node_id: str) -> None:
+        assert self.doc is not None
         node = self.doc.node(node_id)
         try:
             step_type: StepType | None = self.doc.registry.get(node.type)
@@ -141,7 +212,11 @@ class Inspector(QScrollArea):
         title.setWordWrap(True)
         header.addWidget(title, 1)
         outer.addLayout(header)
-        self.fields, self.errors = {}, {}
+        self.fields, self.errors, self.modes = {}, {}, {}
+        self.kinds: dict[str, str] = {}
+        self.defaults: dict[str, Any] = {}
+        self.completing: list[Any] = []
+        drafts = self.doc.drafts_of(node_id)
 
         general = QFormLayout()
         ident = QLabel(node.id)
@@ -160,8 +235,10 @@ class Inspector(QScrollArea):
             suggestions = self._suggestions(step_type)
             for name, field in step_type.config_model.model_fields.items():
                 key = field.alias or name
+                self.kinds[key] = field_kind(key, field)[0]
+                self.defaults[key] = field.default
                 widget = self._make_field(key, field, node.data.config.get(key, UNSET),
-                                          suggestions)
+                                          suggestions, drafts.get(key))
                 self.fields[key] = widget
                 error = QLabel()
                 error.setProperty("role", "error")
@@ -172,6 +249,8 @@ class Inspector(QScrollArea):
                 col = QVBoxLayout(holder)
                 col.setContentsMargins(0, 0, 0, 0)
                 col.addWidget(widget)
+                if key in self.modes:
+                    col.addWidget(self.modes[key])
                 col.addWidget(error)
                 if field.description:
                     widget.setToolTip(field.description)
@@ -188,6 +267,8 @@ class Inspector(QScrollArea):
         outer.addStretch(1)
         self.setWidget(body)
         self._on_problems(self.doc.problems)
+        for key in drafts:
+            self._update_mode(key)
 
     def _suggestions(self, step_type: StepType) -> list[str]:
         assert self.doc is not None and self.node_id is not None
@@ -206,15 +287,22 @@ class Inspector(QScrollArea):
         return out
 
     def _make_field(self, key: str, field: FieldInfo, value: Any,
-                    suggestions: list[str]) -> QWidget:
+                    suggestions: list[str], draft: str | None = None) -> QWidget:
         kind, args = field_kind(key, field)
         if kind in ("python", "sql", "json"):
             editor = CodeEditor(kind)
-            editor.setPlaceholderText("JSON" if kind == "json" else "")
-            editor.set_text_silently(self._to_text(kind, value))
+            editor.setPlaceholderText(
+                "JSON, or one {{ template }} for the whole value" if kind == "json" else "")
+            editor.set_text_silently(draft if draft is not None else self._to_text(kind, value))
+            editor.set_suggestions(suggestions)
+            self.completing.append(editor)
             if kind == "json":
                 editor.setMinimumHeight(70)
                 editor.setMaximumHeight(160)
+                mode = QLabel()
+                mode.setProperty("role", "hint")
+                mode.setWordWrap(True)
+                self.modes[key] = mode
             editor.edited.connect(lambda text, k=key, kd=kind: self._edited(k, kd, text))
             return editor
         if kind == "bool":
@@ -229,25 +317,35 @@ class Inspector(QScrollArea):
             if current in args:
                 combo.setCurrentIndex(list(args).index(current))
             combo.currentIndexChanged.connect(
-                lambda i, k=key, a=args: self._set_config(k, a[i]))
+                lambda i, k=key, a=args: self._set_config(k, a[i]) if 0 <= i < len(a) else None)
             return combo
         if kind == "multiline":
-            text = QPlainTextEdit()
+            text = TemplateTextEdit(suggestions)
+            self.completing.append(text)
             text.setPlainText(self._to_text(kind, value))
             text.setMaximumHeight(110)
             text.textChanged.connect(lambda k=key, w=text: self._edited(k, "text",
                                                                          w.toPlainText()))
             return text
-        line = TemplateLineEdit(suggestions)
+        line = TemplateLineEdit(suggestions, expression=key in self._expression_fields())
+        self.completing.append(line)
         line.setPlaceholderText(_placeholder(field, kind))
         if key in _MONO:
             font = line.font()
             font.setFamily("monospace")
             line.setFont(font)
-        line.setText(self._to_text(kind, value))
+        line.setText(draft if draft is not None else self._to_text(kind, value))
         line.textEdited.connect(lambda text, k=key, kd=kind: self._edited(k, kd, text))
         line.setProperty("kind", kind)
         return line
+
+    def _expression_fields(self) -> frozenset[str]:
+        if self.doc is None or self.node_id is None:
+            return frozenset()
+        try:
+            return self.doc.registry.get(self.doc.node(self.node_id).type).expression_fields
+        except (UnknownStepType, ImportError, KeyError):
+            return frozenset()
 
     def _behaviour_box(self, data: Any) -> QGroupBox:
         box = QGroupBox("Behaviour")
@@ -278,12 +376,16 @@ class Inspector(QScrollArea):
         rform.addRow("First delay (s)", base)
         rform.addRow("Longest delay (s)", cap)
 
+        self.retry_widgets = (attempts, backoff, base, cap)
+
         def changed(*_: Any) -> None:
-            if self._refreshing:
+            if self._refreshing or self.doc is None or self.node_id is None:
                 return
+            current = self.doc.node(self.node_id).data.retry
             value = RetryPolicy(max_attempts=attempts.value(), backoff=backoff.currentText(),
                                 base_seconds=base.value(), max_seconds=cap.value(),
-                                jitter=policy.jitter) if retry.isChecked() else None
+                                jitter=current.jitter if current else policy.jitter) \
+                if retry.isChecked() else None
             self._set_field("retry", value)
 
         retry.toggled.connect(changed)
@@ -298,33 +400,45 @@ class Inspector(QScrollArea):
     # -- edits -> commands -------------------------------------------------------------------
     @staticmethod
     def _to_text(kind: str, value: Any) -> str:
-        if value is UNSET or value is None:
+        """The text a field shows for a stored value (never raises: a value of an
+        unexpected type is shown as JSON, or as its ``str``)."""
+        if value is UNSET or value is None or isinstance(value, type(UNSET)):
             return ""
         if kind == "json":
-            return json.dumps(value, indent=2, ensure_ascii=False)
-        return value if isinstance(value, str) else json.dumps(value)
+            if isinstance(value, str) and whole_template(value):
+                return value
+            return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, default=str)
 
     def _edited(self, key: str, kind: str, text: str) -> None:
         if self._refreshing:
             return
-        if text.strip() == "":
-            self._set_config(key, UNSET)
+        value, draft, error = parse_field_text(kind, text)
+        self._set_config(key, value, draft)
+        if error:
+            self._show_error(key, error)
+        self._update_mode(key)
+
+    def _update_mode(self, key: str) -> None:
+        """Under a JSON field: whether its text is taken as an expression or as JSON."""
+        mode = self.modes.get(key)
+        widget = self.fields.get(key)
+        if mode is None or not isinstance(widget, CodeEditor):
             return
-        if kind == "json":
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                self._show_error(key, f"not valid JSON yet: {exc.msg} (line {exc.lineno})")
-                return
-        elif kind == "number" and "{{" not in text:
-            try:
-                value = float(text) if any(c in text for c in ".eE") else int(text)
-            except ValueError:
-                self._show_error(key, "enter a number or a {{ template }}")
-                return
+        text = widget.toPlainText()
+        if not text.strip():
+            mode.setText("")
+        elif whole_template(text):
+            mode.setText("ƒ Expression: the whole value comes from this template "
+                         "(a list stays a list)")
+        elif self.doc is not None and self.node_id is not None and \
+                key in self.doc.drafts_of(self.node_id):
+            mode.setText("Draft: not a value yet (kept as typed, not used in runs)")
         else:
-            value = text
-        self._set_config(key, value)
+            mode.setText("Fixed JSON value (templates inside strings are filled in)")
+        mode.setVisible(bool(mode.text()))
 
     def _timeout_edited(self, text: str) -> None:
         if not text.strip():
@@ -337,13 +451,15 @@ class Inspector(QScrollArea):
         if value > 0:
             self._set_field("timeout_seconds", value)
 
-    def _set_config(self, key: str, value: Any) -> None:
+    def _set_config(self, key: str, value: Any, draft: str | None = None) -> None:
         if self.doc is None or self.node_id is None or self._refreshing:
             return
         current = self.doc.node(self.node_id).data.config.get(key, UNSET)
-        if current == value or (current is UNSET and value is UNSET):
+        current_draft = self.doc.drafts_of(self.node_id).get(key)
+        if draft == current_draft and (current == value or (current is UNSET and
+                                                            value is UNSET)):
             return
-        self.push(SetConfigValueCommand(self.doc, self.node_id, key, value))
+        self.push(SetConfigValueCommand(self.doc, self.node_id, key, value, draft))
 
     def _set_field(self, field: str, value: Any) -> None:
         if self.doc is None or self.node_id is None or self._refreshing:
@@ -364,40 +480,73 @@ class Inspector(QScrollArea):
             self.show_node(None)
 
     def _on_node_changed(self, node_id: str) -> None:
-        if node_id != self.node_id or self.doc is None:
+        """After any change of the node (an edit, undo, redo): every widget shows the
+        document's value. A widget whose text already means that value is left alone, so
+        typing is never disturbed."""
+        if node_id != self.node_id or self.doc is None or not self.doc.has_node(node_id):
             return
         node = self.doc.node(node_id)
+        drafts = self.doc.drafts_of(node_id)
         self._refreshing = True
         try:
             for key, widget in self.fields.items():
-                if widget.hasFocus() or (isinstance(widget, QGroupBox)):
-                    continue
                 if key == "@label" and isinstance(widget, QLineEdit):
-                    widget.setText(node.data.label)
+                    if widget.text() != node.data.label:
+                        widget.setText(node.data.label)
                 elif key == "@timeout_seconds" and isinstance(widget, QLineEdit):
-                    t = node.data.timeout_seconds
-                    widget.setText("" if t is None else f"{t:g}")
+                    self._refresh_timeout(widget, node.data.timeout_seconds)
                 elif key == "@continue_on_error" and isinstance(widget, QCheckBox):
                     widget.setChecked(node.data.continue_on_error)
+                elif key == "@retry" and isinstance(widget, QGroupBox):
+                    self._refresh_retry(widget, node.data.retry)
                 elif not key.startswith("@"):
-                    self._refresh_field(key, widget, node.data.config.get(key, UNSET))
+                    self._refresh_field(key, widget, node.data.config.get(key, UNSET),
+                                        drafts.get(key))
+                    self._update_mode(key)
         finally:
             self._refreshing = False
 
-    def _refresh_field(self, key: str, widget: QWidget, value: Any) -> None:
-        if isinstance(widget, CodeEditor):
-            widget.set_text_silently(self._to_text(widget.language, value))
-        elif isinstance(widget, QCheckBox):
-            widget.setChecked(bool(value) if value is not UNSET else widget.isChecked())
-        elif isinstance(widget, QComboBox) and value is not UNSET:
-            widget.setCurrentText(str(value))
+    def _refresh_timeout(self, widget: QLineEdit, value: float | None) -> None:
+        try:
+            shown: float | None = float(widget.text()) if widget.text().strip() else None
+        except ValueError:
+            shown = -1.0
+        if shown != value:
+            widget.setText("" if value is None else f"{value:g}")
+
+    def _refresh_retry(self, box: QGroupBox, policy: RetryPolicy | None) -> None:
+        box.setChecked(policy is not None)
+        attempts, backoff, base, cap = self.retry_widgets
+        shown = policy or RetryPolicy()
+        attempts.setValue(shown.max_attempts)
+        backoff.setCurrentText(shown.backoff)
+        base.setValue(shown.base_seconds)
+        cap.setValue(shown.max_seconds)
+
+    def _refresh_field(self, key: str, widget: QWidget, value: Any,
+                       draft: str | None = None) -> None:
+        kind = self.kinds.get(key, "text")
+        default = self.defaults.get(key)
+        if isinstance(widget, QCheckBox):
+            widget.setChecked(bool(default) if value is UNSET else bool(value))
+        elif isinstance(widget, QComboBox):
+            current = default if value is UNSET else value
+            index = widget.findText(str(current)) if current is not None else -1
+            if index >= 0:
+                widget.setCurrentIndex(index)
         elif isinstance(widget, QPlainTextEdit):
-            if widget.toPlainText() != self._to_text("text", value):
-                widget.setPlainText(self._to_text("text", value))
+            text = widget.toPlainText()
+            if parse_field_text(kind, text)[:2] != (value, draft):
+                new = draft if draft is not None else self._to_text(kind, value)
+                if isinstance(widget, CodeEditor):
+                    widget.set_text_silently(new)
+                elif text != new:
+                    widget.setPlainText(new)
         elif isinstance(widget, QLineEdit):
-            text = self._to_text(str(widget.property("kind")), value)
-            if widget.text() != text:
-                widget.setText(text)
+            if parse_field_text(kind, widget.text())[:2] != (value, draft):
+                cursor = widget.cursorPosition()
+                widget.setText(draft if draft is not None else self._to_text(kind, value))
+                widget.setCursorPosition(min(cursor, len(widget.text())))
 
     def _on_problems(self, problems: list) -> None:
         if self.node_id is None or (not self.errors and not hasattr(self, "problem_label")):
