@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import (
