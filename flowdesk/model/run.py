@@ -40,6 +40,7 @@ class StepRunSnapshot(BaseModel):
 class RunSnapshot(BaseModel):
     id: str
     workflow_name: str
+    workflow_id: int | None = None  # the stored workflow it belongs to (None: from a file)
     workflow_version: int | None = None
     status: RunStatus
     input: Any = None

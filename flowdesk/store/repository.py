@@ -1,6 +1,8 @@
 """The repository: every read and write of flowdesk's data goes through ``Store``.
 
 Writes of one engine tick arrive together in ``write`` and are committed in one transaction.
+A run belongs to a stored workflow by id (``runs.workflow_id``), so renaming keeps its
+history; workflow ids are never reused, so a new workflow given an old name starts empty.
 Runs are claimed atomically (compare-and-set on ``owner``/``lease_until``); a run whose owner
 process is gone (same host, pid no longer alive) can be claimed at once.
 """
@@ -117,6 +119,7 @@ class Store(ControlMixin):
             if row is None:
                 wf_id = conn.execute(
                     workflows.insert().values(
+                        id=_next_workflow_id(conn),
                         name=workflow.name, description=workflow.description,
                         definition=definition, version=1, created_at=now, updated_at=now,
                     )
@@ -174,6 +177,24 @@ class Store(ControlMixin):
             ).all()
         return [WorkflowInfo(**row._mapping) for row in rows]
 
+    def workflow_id(self, name: str) -> int | None:
+        with guard(self.url), self._read() as conn:
+            value = conn.execute(
+                sa.select(workflows.c.id).where(workflows.c.name == name)).scalar()
+        return None if value is None else int(value)
+
+    def get_workflow_by_id(self, workflow_id: int) -> tuple[Workflow, int]:
+        """The stored workflow with that id (whatever its name is now) and its version."""
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(
+                sa.select(workflows.c.name, workflows.c.definition, workflows.c.version)
+                .where(workflows.c.id == workflow_id)
+            ).first()
+        if row is None:
+            raise NotFound("the workflow of this run was deleted")
+        return (Workflow.from_json(row.definition, f"stored workflow '{row.name}'"),
+                int(row.version))
+
     def delete_workflow(self, name: str) -> None:
         with guard(self.url), self._write() as conn:
             result = conn.execute(workflows.delete().where(workflows.c.name == name))
@@ -194,6 +215,9 @@ class Store(ControlMixin):
             data["name"] = new
             conn.execute(workflows.update().where(workflows.c.id == row.id).values(
                 name=new, definition=_dumps(data), updated_at=time.time()))
+            # its runs stay its own, and are listed under the name it has now
+            conn.execute(runs.update().where(runs.c.workflow_id == row.id)
+                         .values(workflow_name=new))
 
     # -- runs --------------------------------------------------------------------------------
     def create_run(
@@ -210,8 +234,14 @@ class Store(ControlMixin):
         now = time.time()
         try:
             with guard(self.url), self._write() as conn:
+                # a run of a stored workflow (it has a version) belongs to it; from a file,
+                # to none
+                workflow_id = None if workflow_version is None else conn.execute(
+                    sa.select(workflows.c.id).where(workflows.c.name == workflow.name)
+                ).scalar()
                 conn.execute(runs.insert().values(
-                    id=run_id, workflow_name=workflow.name, workflow_version=workflow_version,
+                    id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
+                    workflow_version=workflow_version,
                     definition=workflow.to_json(indent=None), status=RunStatus.PENDING.value,
                     input=_dumps(input), created_at=now, idempotency_key=idempotency_key,
                     parent_run_id=parent_run_id, parent_step_id=parent_step_id,
@@ -267,7 +297,8 @@ class Store(ControlMixin):
         step_map = {s.step_id: _step_snapshot(s) for s in
                     sorted(step_rows, key=lambda s: order.get(s.step_id, len(order)))}
         return RunSnapshot(
-            id=row.id, workflow_name=row.workflow_name, workflow_version=row.workflow_version,
+            id=row.id, workflow_name=row.workflow_name, workflow_id=row.workflow_id,
+            workflow_version=row.workflow_version,
             status=RunStatus(row.status), input=_loads(row.input), error=row.error,
             created_at=row.created_at, started_at=row.started_at,
             finished_at=row.finished_at, idempotency_key=row.idempotency_key,
@@ -299,13 +330,20 @@ class Store(ControlMixin):
     ) -> list[RunSnapshot]:
         """Runs newest first, without step details (``steps`` is empty)."""
         query = sa.select(
-            runs.c.id, runs.c.workflow_name, runs.c.workflow_version, runs.c.status,
+            runs.c.id, runs.c.workflow_name, runs.c.workflow_id, runs.c.workflow_version,
+            runs.c.status,
             runs.c.error, runs.c.created_at, runs.c.started_at, runs.c.finished_at,
             runs.c.idempotency_key, runs.c.parent_run_id, runs.c.parent_step_id,
             runs.c.attempt,
         ).order_by(runs.c.created_at.desc())
         if workflow is not None:
-            query = query.where(runs.c.workflow_name == workflow)
+            # the runs of the stored workflow of that name (even from before a rename),
+            # and runs from a file of that name that belong to no stored workflow
+            wf_id = sa.select(workflows.c.id).where(workflows.c.name == workflow) \
+                .scalar_subquery()
+            query = query.where(sa.or_(
+                runs.c.workflow_id == wf_id,
+                sa.and_(runs.c.workflow_id.is_(None), runs.c.workflow_name == workflow)))
         if status is not None:
             query = query.where(runs.c.status.in_([str(s) for s in status]))
         if parent_run_id is not None:
@@ -425,6 +463,14 @@ class Store(ControlMixin):
                 sa.select(runs.c.cancel_requested).where(runs.c.id == run_id)
             ).scalar()
         return None if value is None else str(value)
+
+
+def _next_workflow_id(conn: sa.Connection) -> int:
+    """An id no workflow ever had: runs of a deleted workflow keep its id, and must not
+    become the history of a new one (SQLite would reuse the highest id)."""
+    highest = conn.execute(sa.select(sa.func.max(workflows.c.id))).scalar() or 0
+    linked = conn.execute(sa.select(sa.func.max(runs.c.workflow_id))).scalar() or 0
+    return int(max(highest, linked)) + 1
 
 
 class _SQLiteWriter:

@@ -45,6 +45,8 @@ runs = sa.Table(
     metadata,
     sa.Column("id", sa.String, primary_key=True),
     sa.Column("workflow_name", sa.String, nullable=False),
+    # the stored workflow the run belongs to (its name may change; NULL: run from a file)
+    sa.Column("workflow_id", sa.Integer, nullable=True),
     sa.Column("workflow_version", sa.Integer, nullable=True),
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("status", sa.String, nullable=False),
@@ -63,6 +65,7 @@ runs = sa.Table(
     sa.Column("cancel_requested", sa.Text, nullable=True),
     sa.Index("ix_runs_status", "status"),
     sa.Index("ix_runs_workflow_created", "workflow_name", "created_at"),
+    sa.Index("ix_runs_workflow_id_created", "workflow_id", "created_at"),
     sa.Index("ix_runs_created", "created_at"),
     sa.Index("ix_runs_parent", "parent_run_id"),
 )
