@@ -66,6 +66,9 @@ class ProgressPrinter:
             if event.type is EventType.RUN_RESUMED and event.payload.get("interrupted_steps"):
                 self._line(f"resumed; running again: "
                            f"{', '.join(event.payload['interrupted_steps'])}", event)
+            elif event.type is EventType.RUN_RETRIED:
+                self._line(f"{event.payload.get('reason', 'retry')}: "
+                           f"{', '.join(event.payload.get('steps', []))}", event)
             return
         p = event.payload
         detail = ""
@@ -112,13 +115,16 @@ def print_table(rows: list[list[str]], headers: list[str], stream: TextIO | None
 
 def print_run(run: RunSnapshot, stream: TextIO | None = None, *, outputs: bool = True) -> None:
     stream = stream or sys.stdout
-    duration = (run.finished_at - run.started_at) if run.finished_at and run.started_at else None
+    duration = run.active_seconds if run.active_seconds is not None else \
+        (run.finished_at - run.started_at) if run.finished_at and run.started_at else None
     print(f"run {run.id}", file=stream)
     print(f"  workflow  {run.workflow_name}"
           + (f" (version {run.workflow_version})" if run.workflow_version else ""), file=stream)
     print(f"  status    {run.status.value}", file=stream)
     print(f"  started   {fmt_time(run.started_at or run.created_at)}   "
-          f"duration {fmt_duration(duration)}", file=stream)
+          f"duration {fmt_duration(duration)}"
+          + (f" (waited {fmt_duration(run.waiting_seconds)} apart from that)"
+             if run.waiting_seconds and run.waiting_seconds >= 0.001 else ""), file=stream)
     if run.parent_run_id:
         print(f"  parent    {run.parent_run_id} (step {run.parent_step_id})", file=stream)
     if run.error:

@@ -101,7 +101,8 @@ def _emit_result(run: RunSnapshot, args: argparse.Namespace) -> int:
 
     if getattr(args, "json", False):
         print(json.dumps(run.to_cli_json(), indent=2, ensure_ascii=False, default=str))
-    duration = (run.finished_at - run.started_at) if run.finished_at and run.started_at else None
+    duration = run.active_seconds if run.active_seconds is not None else \
+        (run.finished_at - run.started_at) if run.finished_at and run.started_at else None
     summary = f"run {run.id[:8]} {run.status.value}"
     if duration is not None:
         summary += f" in {fmt_duration(duration)}"
@@ -192,7 +193,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
                          indent=2))
         return EXIT_OK
     rows = [[r.id[:8], r.workflow_name, r.status.value, fmt_time(r.started_at or r.created_at),
-             fmt_duration(r.finished_at - r.started_at if r.finished_at and r.started_at
+             fmt_duration(r.active_seconds if r.active_seconds is not None else
+                          r.finished_at - r.started_at if r.finished_at and r.started_at
                           else None), (r.error or "")[:60]] for r in runs]
     if not rows:
         print("no runs", file=sys.stderr)
@@ -334,7 +336,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
     async def go() -> RunSnapshot:
         try:
-            return await engine.retry(run_id, from_step=args.from_step)
+            return await engine.retry(run_id, from_step=args.from_step,
+                                      definition="original" if args.original else "current")
         finally:
             await engine.aclose()
 
@@ -626,6 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--from", dest="from_step", metavar="STEP",
                    help="re-run this step and everything downstream of it instead")
+    p.add_argument("--original", action="store_true",
+                   help="run the definition the run last ran, not the workflow as it is "
+                        "saved now (the default)")
     carry_flags(p)
 
     for name, func, verb in (("approve", cmd_approve, "approve"),

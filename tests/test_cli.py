@@ -264,3 +264,28 @@ def test_flowdesk_db_url_stays_a_url(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_retry_uses_the_saved_workflow_unless_told_original(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    broken = {"name": "Probe", "nodes": [
+        {"id": "a", "type": "transform", "data": {"config": {"output": 1}}},
+        {"id": "b", "type": "inline_code", "data": {"config": {
+            "code": "raise ValueError('still the old code')"}}}],
+        "edges": [{"id": "e", "source": "a", "target": "b"}]}
+    assert flowdesk("import", str(write(tmp_path, "v1.json", broken)), db=db).returncode == 0
+    first = flowdesk("run", "Probe", "--json", db=db)
+    assert first.returncode == 1
+    run_id = json.loads(first.stdout)["id"]
+    fixed = json.loads(json.dumps(broken))
+    fixed["nodes"][1]["data"]["config"]["code"] = "result = 2"
+    assert flowdesk("import", str(write(tmp_path, "v2.json", fixed)), db=db).returncode == 0
+    original = flowdesk("retry", run_id, "--original", db=db)
+    assert original.returncode == 1 and "with the original workflow" in original.stderr
+    assert "still the old code" in original.stderr
+    current = flowdesk("retry", run_id, "--json", db=db)
+    assert current.returncode == 0, current.stderr
+    assert "with the current workflow (version 2)" in current.stderr
+    assert json.loads(current.stdout)["steps"]["b"]["output"]["result"] == 2
+    shown = flowdesk("show", run_id, db=db).stdout
+    assert "(version 2)" in shown

@@ -161,9 +161,14 @@ class RunController(QObject):
     def cancel(self, run_id: str, reason: str = "cancelled in the app") -> None:
         self._spawn(self.engine.cancel(run_id, reason))
 
-    def retry(self, run_id: str, from_step: str | None = None) -> None:
+    def retry(self, run_id: str, from_step: str | None = None,
+              definition: str = "current") -> None:
+        """Retry a finished run: with the workflow as saved now ("current") or with the
+        definition the run ran ("original")."""
         self.run_started.emit(run_id)
-        self._spawn(self.engine.retry(run_id, from_step=from_step))
+        self._spawn(self.engine.retry(run_id, from_step=from_step,
+                                      definition="original" if definition == "original"
+                                      else "current"))
 
     def decide(self, run_id: str, step_id: str, *, approved: bool, comment: str = "",
                data: Any = None) -> None:

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
@@ -159,18 +159,37 @@ class Engine:
                 continue
         return results
 
-    async def retry(self, run_id: str, from_step: str | None = None) -> RunSnapshot:
+    async def retry(self, run_id: str, from_step: str | None = None, *,
+                    definition: Literal["current", "original"] = "current") -> RunSnapshot:
         """Run a finished run again as a new attempt: its failed, cancelled and never-run
         steps (and what depends on them), or ``from_step`` and everything downstream of it.
-        Completed outputs upstream are reused."""
+        Completed outputs upstream are reused.
+
+        ``definition="current"`` (the default) runs the workflow as it is saved now, so a
+        fix made since is used; the run then records that definition and its version.
+        ``"original"`` runs the definition the run last ran. A run from a file has no saved
+        workflow: it always uses its own definition (the RUN_RETRIED event says which)."""
         run = self.store.get_run(run_id)
         if not run.status.is_terminal:
             raise FlowdeskError(f"run {run_id[:8]} is {run.status.value}; only a completed, "
                                 "failed or cancelled run can be retried")
-        workflow = Workflow.model_validate(run.definition)
+        used = "original"
+        version = run.workflow_version
+        if definition == "current":
+            try:
+                current = self.store.workflow_of_run(run_id)
+            except NotFound:
+                raise FlowdeskError(
+                    f"the workflow of run {run_id[:8]} was deleted; retry it with its "
+                    "original definition instead") from None
+            if current is not None:
+                workflow, version = current
+                check(workflow, self.registry)
+                used = "current"
+        workflow = Workflow.model_validate(run.definition) if used == "original" else workflow
         graph = WorkflowGraph(workflow)
         if from_step is not None:
-            if from_step not in run.steps:
+            if from_step not in {n.id for n in workflow.nodes}:
                 raise NotFound(f"run {run_id[:8]} has no step '{from_step}'")
             roots = {from_step}
             reason = f"re-run from step '{from_step}'"
@@ -178,10 +197,12 @@ class Engine:
             if run.status is RunStatus.COMPLETED:
                 raise FlowdeskError(f"run {run_id[:8]} completed; use --from STEP to run "
                                     "part of it again")
-            roots = {sid for sid, s in run.steps.items()
-                     if s.status in (StepStatus.FAILED, StepStatus.CANCELLED,
-                                     StepStatus.PENDING)}
+            roots = {n.id for n in workflow.nodes
+                     if n.id not in run.steps or run.steps[n.id].status in (
+                         StepStatus.FAILED, StepStatus.CANCELLED, StepStatus.PENDING)}
             reason = "retry of failed steps"
+        reason += (f" with the current workflow (version {version})" if used == "current"
+                   else " with the original workflow")
         reset = set(roots)
         for root in roots:
             reset |= graph.descendants(root)
@@ -189,8 +210,11 @@ class Engine:
         if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
             raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:
+            if used == "current":
+                self.store.replace_run_definition(run_id, workflow, version)
+                run = self.store.get_run(run_id)
             executor = RunExecutor(self, run)
-            executor.reset_for_retry(order, reason)
+            executor.reset_for_retry(order, reason, definition=used, workflow_version=version)
             await self._drive(executor)
         finally:
             self.store.release_run(run_id, self.owner)

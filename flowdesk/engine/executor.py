@@ -130,6 +130,8 @@ class RunExecutor:
         self._last_renew = time.monotonic()
         self._retry_info: dict[str, Any] | None = None
         self.started_at = run.started_at
+        self.run_attempt = run.attempt  # which attempt of the run (a retry is the next one)
+        self._session_start = time.time()  # this process's share of the run's active time
 
     # -- buffering ---------------------------------------------------------------------------
     def _emit(self, type_: EventType, step_id: str | None = None, **payload: Any) -> None:
@@ -240,7 +242,8 @@ class RunExecutor:
             self._set_step(node_id, status=StepStatus.RUNNING, started_at=started_at,
                            error=None, attempts=attempt,
                            attempt_log=[*state.attempt_log,
-                                        {"attempt": attempt, "started_at": started_at}])
+                                        {"attempt": attempt, "started_at": started_at,
+                                         "run_attempt": self.run_attempt}])
             self._emit(EventType.STEP_STARTED, node_id, attempt=attempt,
                        type=self.nodes[node_id].type)
             if inline_budget > 0 and self._run_inline(node_id):
@@ -321,7 +324,8 @@ class RunExecutor:
         def started(attempt: int) -> None:
             if state.attempt_log and state.attempt_log[-1].get("attempt") == attempt:
                 return  # recorded when the step was started
-            log = [*state.attempt_log, {"attempt": attempt, "started_at": time.time()}]
+            log = [*state.attempt_log, {"attempt": attempt, "started_at": time.time(),
+                                        "run_attempt": self.run_attempt}]
             self._set_step(node_id, attempts=attempt, attempt_log=log)
 
         def failed(attempt: int, error: StepError, delay: float | None) -> None:
@@ -441,8 +445,11 @@ class RunExecutor:
                        attempt_log=log, state={**state.state, "first_started_at": first_started})
         return True
 
-    def reset_for_retry(self, step_ids: list[str], reason: str) -> None:
-        """Make ``step_ids`` run again as a new attempt of this (finished) run."""
+    def reset_for_retry(self, step_ids: list[str], reason: str, *,
+                        definition: str = "original",
+                        workflow_version: int | None = None) -> None:
+        """Make ``step_ids`` run again as a new attempt of this (finished) run, which runs
+        ``definition`` ("current": the saved workflow; "original": the run's own)."""
         attempt = self.run.attempt + 1
         for sid in step_ids:
             self._set_step(sid, status=StepStatus.PENDING, output=None, error=None,
@@ -450,7 +457,9 @@ class RunExecutor:
                            branch=None)
         self._set_run(status=RunStatus.RUNNING, finished_at=None, error=None, attempt=attempt,
                       cancel_requested=None)
-        self._emit(EventType.RUN_RETRIED, None, attempt=attempt, steps=step_ids, reason=reason)
+        self.run_attempt = attempt
+        self._emit(EventType.RUN_RETRIED, None, attempt=attempt, steps=step_ids, reason=reason,
+                   definition=definition, workflow_version=workflow_version)
         self._retry_info = {"attempt": attempt, "steps": step_ids}
 
     async def cancel_now(self, reason: str) -> RunStatus:
@@ -507,6 +516,7 @@ class RunExecutor:
         return (self.started_at or time.time()) + limit
 
     async def execute(self) -> RunStatus:
+        self._session_start = time.time()
         self._begin()
         self._init_graph_state()
         loop = asyncio.get_running_loop()
@@ -597,13 +607,16 @@ class RunExecutor:
 
     def _finish(self, status: RunStatus, error: str | None) -> RunStatus:
         now = time.time()
-        duration_ms = round((now - (self.started_at or now)) * 1000, 3)
+        active = round((self.run.active_seconds or 0.0) + (now - self._session_start), 6)
+        self.run.active_seconds = active  # a later session of this executor adds to it
+        self._session_start = now
+        duration_ms = round(active * 1000, 3)
         if status is RunStatus.PAUSED:
             waiting = [sid for sid, s in self.steps.items() if s.status is StepStatus.WAITING]
-            self._set_run(status=status, cancel_requested=None)
+            self._set_run(status=status, cancel_requested=None, active_seconds=active)
             self._emit(EventType.RUN_PAUSED, None, waiting_steps=waiting)
         else:
-            self._set_run(status=status, error=error, finished_at=now)
+            self._set_run(status=status, error=error, finished_at=now, active_seconds=active)
             type_ = {
                 RunStatus.COMPLETED: EventType.RUN_COMPLETED,
                 RunStatus.FAILED: EventType.RUN_FAILED,

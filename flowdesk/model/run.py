@@ -12,7 +12,11 @@ __all__ = ["AttemptRecord", "RunSnapshot", "StepRunSnapshot", "WorkflowInfo"]
 
 
 class AttemptRecord(BaseModel):
+    """One try of a step. ``attempt`` counts tries within one attempt of the run;
+    ``run_attempt`` is that attempt of the run (1, then 2 after a retry...)."""
+
     attempt: int
+    run_attempt: int | None = None
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
@@ -48,12 +52,21 @@ class RunSnapshot(BaseModel):
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
+    active_seconds: float | None = None  # executing time, without pauses and idle time
     idempotency_key: str | None = None
     parent_run_id: str | None = None
     parent_step_id: str | None = None
     attempt: int = 1
     definition: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, StepRunSnapshot] = Field(default_factory=dict)
+
+    @property
+    def waiting_seconds(self) -> float | None:
+        """Time between start and end that the run was not active (paused for a decision,
+        or finished and later retried)."""
+        if self.active_seconds is None or self.started_at is None or self.finished_at is None:
+            return None
+        return max(self.finished_at - self.started_at - self.active_seconds, 0.0)
 
     def to_cli_json(self) -> dict[str, Any]:
         """The ``--json`` shape of DESIGN.md."""

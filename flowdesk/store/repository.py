@@ -261,6 +261,37 @@ class Store(ControlMixin):
             return existing, False
         return self.get_run(run_id), True
 
+    def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None:
+        """The current saved definition of the workflow a run belongs to, with its version
+        (None: the run came from a file). NotFound if that workflow was deleted."""
+        with guard(self.url), self._read() as conn:
+            row = conn.execute(sa.select(runs.c.workflow_id).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"no run with id '{run_id}'")
+        return None if row.workflow_id is None else self.get_workflow_by_id(row.workflow_id)
+
+    def replace_run_definition(self, run_id: str, workflow: Workflow,
+                               version: int | None) -> None:
+        """Make a finished run go on with another definition (a retry with the current
+        workflow): steps new in it get pending rows, steps no longer in it are dropped
+        (their history stays in the run's events)."""
+        with guard(self.url), self._write() as conn:
+            existing = set(conn.execute(
+                sa.select(step_runs.c.step_id).where(step_runs.c.run_id == run_id)
+            ).scalars())
+            wanted = [n.id for n in workflow.nodes]
+            gone = existing - set(wanted)
+            if gone:
+                conn.execute(step_runs.delete().where(step_runs.c.run_id == run_id,
+                                                      step_runs.c.step_id.in_(gone)))
+            new = [sid for sid in wanted if sid not in existing]
+            if new:
+                conn.execute(step_runs.insert(), [
+                    {"run_id": run_id, "step_id": sid, "status": StepStatus.PENDING.value,
+                     "attempts": 0} for sid in new])
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                definition=workflow.to_json(indent=None), workflow_version=version))
+
     def find_run_by_key(self, key: str) -> RunSnapshot | None:
         with guard(self.url), self._read() as conn:
             run_id = conn.execute(
@@ -301,7 +332,8 @@ class Store(ControlMixin):
             workflow_version=row.workflow_version,
             status=RunStatus(row.status), input=_loads(row.input), error=row.error,
             created_at=row.created_at, started_at=row.started_at,
-            finished_at=row.finished_at, idempotency_key=row.idempotency_key,
+            finished_at=row.finished_at, active_seconds=row.active_seconds,
+            idempotency_key=row.idempotency_key,
             parent_run_id=row.parent_run_id, parent_step_id=row.parent_step_id,
             attempt=row.attempt, definition=definition, steps=step_map,
         )
@@ -333,8 +365,8 @@ class Store(ControlMixin):
             runs.c.id, runs.c.workflow_name, runs.c.workflow_id, runs.c.workflow_version,
             runs.c.status,
             runs.c.error, runs.c.created_at, runs.c.started_at, runs.c.finished_at,
-            runs.c.idempotency_key, runs.c.parent_run_id, runs.c.parent_step_id,
-            runs.c.attempt,
+            runs.c.active_seconds, runs.c.idempotency_key, runs.c.parent_run_id,
+            runs.c.parent_step_id, runs.c.attempt,
         ).order_by(runs.c.created_at.desc())
         if workflow is not None:
             # the runs of the stored workflow of that name (even from before a rename),

@@ -55,6 +55,8 @@ runs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("started_at", sa.Float, nullable=True),
     sa.Column("finished_at", sa.Float, nullable=True),
+    # time the run was being executed (all its attempts), without time paused or idle
+    sa.Column("active_seconds", sa.Float, nullable=True),
     sa.Column("idempotency_key", sa.String, nullable=True, unique=True),
     sa.Column("parent_run_id", sa.String,
               sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=True),

@@ -316,7 +316,11 @@ class MainWindow(QMainWindow):
         self.act_run = a("Run…", self.run_dialog, ["Ctrl+Return", "F5"], run_menu,
                          tip="Run the workflow")
         self.act_cancel = a("Cancel run", self.cancel_run, None, run_menu)
-        self.act_retry = a("Retry failed steps", self.retry_run, None, run_menu)
+        self.act_retry = a("Retry with current workflow", self.retry_run, None, run_menu,
+                           tip="Run the failed steps again, with the workflow as it is now")
+        self.act_retry_original = a(
+            "Retry with original workflow", lambda: self.retry_run(definition="original"),
+            None, run_menu, tip="Run the failed steps again, as the run first ran them")
         self.act_run_from = a("Run from selected step", self.run_from_selected, "Ctrl+Shift+R",
                               run_menu)
         run_menu.addSeparator()
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(status in (RunStatus.RUNNING, RunStatus.PAUSED) or running)
         self.act_retry.setEnabled(status in (RunStatus.FAILED, RunStatus.CANCELLED)
                                   and not running)
+        self.act_retry_original.setEnabled(self.act_retry.isEnabled())
         self.act_run_from.setEnabled(status is not None and status.is_terminal)
 
     def _current_status(self) -> RunStatus | None:
@@ -923,9 +928,14 @@ class MainWindow(QMainWindow):
         if self.current_run is not None:
             self.controller.cancel(self.current_run)
 
-    def retry_run(self) -> None:
+    def retry_run(self, definition: str = "current") -> None:
+        """Retry the shown run; "current" runs the workflow as edited (saved first),
+        "original" the definition the run ran. The event log says which was used."""
         if self.current_run is not None:
-            self.controller.retry(self.current_run)
+            self.library.save_now()
+            self.controller.retry(self.current_run, definition=definition)
+            self.notify("Retrying with the current workflow" if definition == "current"
+                        else "Retrying with the original workflow (edits since are not used)")
 
     def run_from_selected(self) -> None:
         if self.current_run is None or self.scene is None:
@@ -935,7 +945,9 @@ class MainWindow(QMainWindow):
         if len(nodes) != 1:
             self.notify("Select the one step to run from")
             return
+        self.library.save_now()
         self.controller.retry(self.current_run, from_step=nodes[0])
+        self.notify(f"Running again from '{nodes[0]}' with the current workflow")
 
     def _steps_updated(self, run_id: str, views: dict[str, StepView]) -> None:
         if run_id != self.current_run or self.scene is None:

@@ -36,7 +36,8 @@ RUN_COLORS = {RunStatus.COMPLETED: "#16a34a", RunStatus.FAILED: "#dc2626",
               RunStatus.RUNNING: "#2563eb", RunStatus.PAUSED: "#d97706",
               RunStatus.CANCELLED: "#6b7280", RunStatus.PENDING: "#94a3b8"}
 
-__all__ = ["EventLog", "HistoryTable", "ProblemsList", "StepDetails"]
+__all__ = ["EventLog", "HistoryTable", "ProblemsList", "StepDetails", "describe_attempts",
+           "run_durations"]
 
 MAX_LOG_ROWS = 5000
 
@@ -146,17 +147,54 @@ class StepDetails(QWidget):
             self.error.clear()
             return
         color = STATUS_COLORS.get(step.status, "#888")
+        count, errors = describe_attempts(step)
         parts = [f"<b>{step_id}</b>", f"<span style='color:{color}'>{step.status.value}</span>",
-                 f"{step.attempts} attempt(s)"]
+                 count]
         if step.duration_ms is not None:
             parts.append(_fmt_duration(step.duration_ms / 1000))
         if step.branch:
             parts.append(f"→ {step.branch}")
         self.title.setText(" · ".join(parts))
-        errors = [f"attempt {a.attempt}: {a.error}" for a in step.attempt_log if a.error]
         self.error.setText(step.error or "" if not errors else "\n".join(errors))
         self.input.set_value(step.state.get("input"))
         self.output.set_value(step.output)
+
+
+def run_durations(run: RunSnapshot) -> str:
+    """How long a run was active, and apart from it how long it waited (paused for a
+    decision, or idle until a retry)."""
+    if run.active_seconds is not None:
+        text = _fmt_duration(run.active_seconds)
+        waited = run.waiting_seconds
+        return text + (f" · waited {_fmt_duration(waited)}" if waited and waited >= 0.001
+                       else "")
+    if run.finished_at and run.started_at:
+        return _fmt_duration(run.finished_at - run.started_at)
+    return _fmt_duration(None)
+
+
+def describe_attempts(step: StepRunSnapshot) -> tuple[str, list[str]]:
+    """The Step tab's attempt count and one line per failed try. Tries of every attempt of
+    the run are counted (a retried run's step has tries from before the retry too), and
+    each line names its run attempt when there were several."""
+    records = []
+    run_no, previous = 1, 0
+    for a in step.attempt_log:
+        if a.run_attempt is not None:
+            run_no = a.run_attempt
+        elif a.attempt <= previous:  # written before run attempts were recorded
+            run_no += 1
+        previous = a.attempt
+        records.append((run_no, a))
+    total = len(records) or step.attempts
+    runs = sorted({r for r, _ in records})
+    text = f"{total} attempt{'s' if total != 1 else ''}"
+    if len(runs) > 1:
+        last = sum(1 for r, _ in records if r == runs[-1])
+        text += f" ({last} in the latest retry)"
+    lines = [(f"run attempt {r}, try {a.attempt}: " if len(runs) > 1 else
+              f"attempt {a.attempt}: ") + str(a.error) for r, a in records if a.error]
+    return text, lines
 
 
 class HistoryTable(QTableWidget):
@@ -181,12 +219,10 @@ class HistoryTable(QTableWidget):
     def set_runs(self, runs: list[RunSnapshot]) -> None:
         self.setRowCount(len(runs))
         for row, run in enumerate(runs):
-            duration = (run.finished_at - run.started_at) if run.finished_at and \
-                run.started_at else None
             cells = [run.id[:8], run.status.value,
                      time.strftime("%Y-%m-%d %H:%M:%S",
                                    time.localtime(run.started_at or run.created_at)),
-                     _fmt_duration(duration), run.error or ""]
+                     run_durations(run), run.error or ""]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 0:
