@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -17,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepRegistry
-from flowdesk.engine.validation import validate
+from flowdesk.engine.validation import check_workflow_refs, validate
 from flowdesk.model.errors import Problem, UnknownStepType
 from flowdesk.model.workflow import Edge, Node, Workflow
 
@@ -47,6 +48,9 @@ class WorkflowDocument(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.version: int | None = None
+        # the names of the saved workflows (set by the library), so sub-workflow steps are
+        # checked while editing
+        self.saved_workflows: Callable[[], set[str]] | None = None
         self.problems: list[Problem] = []
         self._validate_timer = QTimer(self, singleShot=True, interval=150)
         self._validate_timer.timeout.connect(self.revalidate)
@@ -290,7 +294,10 @@ class WorkflowDocument(QObject):
 
     # -- validation --------------------------------------------------------------------------
     def revalidate(self) -> None:
-        self.problems = validate(self._workflow, self.registry)
+        problems = validate(self._workflow, self.registry)
+        if self.saved_workflows is not None:
+            problems += check_workflow_refs(self._workflow, self.saved_workflows())
+        self.problems = problems
         self.problems_changed.emit(self.problems)
 
     def problems_for_node(self, node_id: str) -> list[Problem]:

@@ -58,6 +58,9 @@ class WorkflowLibrary(QObject):
     def names(self) -> list[WorkflowInfo]:
         return self.store.list_workflows()
 
+    def saved_names(self) -> set[str]:
+        return {w.name for w in self.store.list_workflows()}
+
     def is_empty(self) -> bool:
         return not self.store.list_workflows()
 
@@ -122,8 +125,12 @@ class WorkflowLibrary(QObject):
         self.save_now()
         if self.doc is not None:
             self.doc.changed.disconnect(self._autosave.start)
+            self.changed.disconnect(self.doc.revalidate)
             self.doc.deleteLater()
         doc = WorkflowDocument(workflow, self.registry, self)
+        doc.saved_workflows = self.saved_names
+        self.changed.connect(doc.revalidate)  # a workflow it runs may come or go
+        doc.revalidate()
         doc.version = version
         doc.changed.connect(self._autosave.start)
         self.doc = doc

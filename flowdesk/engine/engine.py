@@ -267,7 +267,12 @@ class Engine:
     async def _run_child(
         self, workflow_name: str, input: Any, parent_run_id: str, parent_step_id: str, key: str
     ) -> Any:
-        workflow, version = self.store.get_workflow(workflow_name)
+        try:
+            workflow, version = self.store.get_workflow(workflow_name)
+        except NotFound:
+            # the user's mistake (a typo, a deleted or renamed workflow), not a crash
+            raise StepError(f"there is no saved workflow named '{workflow_name}'; choose "
+                            "an existing one in this step's settings", retriable=False) from None
         child, _ = self.start(workflow, input, workflow_version=version, idempotency_key=key,
                               parent_run_id=parent_run_id, parent_step_id=parent_step_id)
         if not child.status.is_terminal:

@@ -23,7 +23,10 @@ from flowdesk.engine.templates import format_path, iter_references
 from flowdesk.model.errors import ExpressionError, Problem, UnknownStepType, WorkflowInvalid
 from flowdesk.model.workflow import Workflow, readable_message
 
-__all__ = ["SCOPE_ROOTS", "check", "validate"]
+__all__ = ["SCOPE_ROOTS", "WORKFLOW_REF_FIELDS", "check", "check_workflow_refs", "validate"]
+
+# steps that run a saved workflow, and the config key that names it
+WORKFLOW_REF_FIELDS = {"workflow": "workflow", "for_each": "workflow"}
 
 SCOPE_ROOTS = ("input", "steps", "run", "secrets")
 _ITEM_ROOTS = ("item", "index")
@@ -110,6 +113,21 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
         problems.extend(_check_drafts(node.id, step_type, drafts))
         problems.extend(_check_references(node.id, step_type, node.data.config, node_ids,
                                           graph if cycle is None else None))
+    return problems
+
+
+def check_workflow_refs(workflow: Workflow, saved: set[str]) -> list[Problem]:
+    """Sub-workflow references to workflows that are not saved (checked where the saved
+    names are known: the editor, with the library's list)."""
+    problems = []
+    for node in workflow.nodes:
+        key = WORKFLOW_REF_FIELDS.get(node.type)
+        name = node.data.config.get(key) if key else None
+        if isinstance(name, str) and name and not _has_template(name) and name not in saved:
+            problems.append(Problem(
+                code="unknown_workflow", node_id=node.id, field=key,
+                message=f"there is no saved workflow named '{name}'; choose one from the "
+                        "list"))
     return problems
 
 

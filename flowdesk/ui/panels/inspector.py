@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from flowdesk.document.commands import SetConfigValueCommand, SetNodeFieldCommand
 from flowdesk.document.document import UNSET, WorkflowDocument
 from flowdesk.engine.registry import StepType
+from flowdesk.engine.validation import WORKFLOW_REF_FIELDS
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.workflow import RetryPolicy
 from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit, TemplateTextEdit
@@ -289,6 +290,8 @@ class Inspector(QScrollArea):
     def _make_field(self, key: str, field: FieldInfo, value: Any,
                     suggestions: list[str], draft: str | None = None) -> QWidget:
         kind, args = field_kind(key, field)
+        if self._names_a_workflow(key):
+            return self._workflow_combo(key, value)
         if kind in ("python", "sql", "json"):
             editor = CodeEditor(kind)
             editor.setPlaceholderText(
@@ -338,6 +341,26 @@ class Inspector(QScrollArea):
         line.textEdited.connect(lambda text, k=key, kd=kind: self._edited(k, kd, text))
         line.setProperty("kind", kind)
         return line
+
+    def _names_a_workflow(self, key: str) -> bool:
+        assert self.doc is not None and self.node_id is not None
+        return WORKFLOW_REF_FIELDS.get(self.doc.node(self.node_id).type) == key
+
+    def _workflow_combo(self, key: str, value: Any) -> QComboBox:
+        """The saved workflows to choose from; still editable (a name saved later, or a
+        {{ template }}); a name that is not saved is a problem shown under it."""
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        assert self.doc is not None
+        names = sorted(self.doc.saved_workflows()) if self.doc.saved_workflows else []
+        combo.addItems(names)
+        combo.setEditText(value if isinstance(value, str) else "")
+        line = combo.lineEdit()
+        line.setPlaceholderText("choose a saved workflow")
+        line.textEdited.connect(lambda text, k=key: self._edited(k, "text", text))
+        combo.textActivated.connect(lambda text, k=key: self._edited(k, "text", text))
+        return combo
 
     def _expression_fields(self) -> frozenset[str]:
         if self.doc is None or self.node_id is None:
@@ -529,6 +552,10 @@ class Inspector(QScrollArea):
         default = self.defaults.get(key)
         if isinstance(widget, QCheckBox):
             widget.setChecked(bool(default) if value is UNSET else bool(value))
+        elif isinstance(widget, QComboBox) and widget.isEditable():
+            text = value if isinstance(value, str) else ""
+            if widget.currentText() != text:
+                widget.setEditText(text)
         elif isinstance(widget, QComboBox):
             current = default if value is UNSET else value
             index = widget.findText(str(current)) if current is not None else -1
