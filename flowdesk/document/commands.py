@@ -149,13 +149,16 @@ class SetConfigValueCommand(QUndoCommand):
 class SetNodeFieldCommand(QUndoCommand):
     """Change a node's label, retry policy, timeout or continue-on-error."""
 
-    def __init__(self, doc: WorkflowDocument, node_id: str, field: str, value: Any) -> None:
+    def __init__(self, doc: WorkflowDocument, node_id: str, field: str, value: Any,
+                 draft: str | None = None) -> None:
         super().__init__(f"Edit {field.replace('_', ' ')} of {node_id}")
         self.doc = doc
         self.node_id = node_id
         self.field = field
         self.old = copy.deepcopy(getattr(doc.node(node_id).data, field))
+        self.old_draft = doc.drafts_of(node_id).get(f"@{field}")
         self.new = copy.deepcopy(value)
+        self.new_draft = draft
 
     def id(self) -> int:
         return _MERGE_FIELD
@@ -164,14 +167,14 @@ class SetNodeFieldCommand(QUndoCommand):
         if not isinstance(other, SetNodeFieldCommand) or \
                 (other.node_id, other.field) != (self.node_id, self.field):
             return False
-        self.new = other.new
+        self.new, self.new_draft = other.new, other.new_draft
         return True
 
     def redo(self) -> None:
-        self.doc.set_node_field(self.node_id, self.field, self.new)
+        self.doc.set_node_field(self.node_id, self.field, self.new, self.new_draft)
 
     def undo(self) -> None:
-        self.doc.set_node_field(self.node_id, self.field, self.old)
+        self.doc.set_node_field(self.node_id, self.field, self.old, self.old_draft)
 
 
 class RenameWorkflowCommand(QUndoCommand):

@@ -193,20 +193,28 @@ class WorkflowDocument(QObject):
         the user typed that is not a valid value yet (e.g. unfinished JSON): it is kept in
         the node's ``drafts`` (saved with the workflow, reported as a problem) until a valid
         value replaces it."""
-        data = self.node(node_id).data
-        config = data.config
-        drafts = self.drafts_of(node_id)
+        config = self.node(node_id).data.config
         if isinstance(value, _Unset):
             changed = key in config
             config.pop(key, None)
         else:
             changed = key not in config or config[key] != value
             config[key] = copy.deepcopy(value)
+        changed = self._set_draft(node_id, key, draft) or changed
+        if not changed:
+            return
+        self.node_changed.emit(node_id)
+        self.changed.emit()
+
+    def _set_draft(self, node_id: str, key: str, draft: str | None) -> bool:
+        """Keep (or drop, with None) the text typed for ``key``; True if it changed."""
+        data = self.node(node_id).data
+        drafts = self.drafts_of(node_id)
+        if drafts.get(key) == draft:
+            return False
         if draft is None:
-            changed = changed or key in drafts
             drafts.pop(key, None)
         else:
-            changed = changed or drafts.get(key) != draft
             drafts[key] = draft
         extra = data.__pydantic_extra__
         if extra is None:
@@ -215,10 +223,7 @@ class WorkflowDocument(QObject):
             extra["drafts"] = drafts
         else:
             extra.pop("drafts", None)
-        if not changed:
-            return
-        self.node_changed.emit(node_id)
-        self.changed.emit()
+        return True
 
     def drafts_of(self, node_id: str) -> dict[str, str]:
         """Text typed into a node's fields that is kept as typed because it is not a valid
@@ -228,10 +233,13 @@ class WorkflowDocument(QObject):
             return {}
         return {str(k): str(v) for k, v in drafts.items()}
 
-    def set_node_field(self, node_id: str, field: str, value: Any) -> None:
-        """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``."""
+    def set_node_field(self, node_id: str, field: str, value: Any,
+                       draft: str | None = None) -> None:
+        """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``;
+        ``draft`` keeps text typed that is not a valid value yet (under ``@field``)."""
         data = self.node(node_id).data
-        if getattr(data, field) == value:
+        changed = self._set_draft(node_id, f"@{field}", draft)
+        if getattr(data, field) == value and not changed:
             return
         setattr(data, field, copy.deepcopy(value))
         self.node_changed.emit(node_id)

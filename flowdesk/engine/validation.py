@@ -141,6 +141,12 @@ def _check_drafts(node_id: str, step_type: StepType, drafts: dict[str, str]) -> 
     fields = {f.alias or name: f for name, f in step_type.config_model.model_fields.items()}
     for key, text in drafts.items():
         short = text if len(text) <= 40 else text[:39] + "…"
+        if key.startswith("@"):  # a node setting (the timeout), not a config field
+            problems.append(Problem(code="invalid_value", node_id=node_id, field=key,
+                                    message=f"{key[1:].replace('_', ' ')}: {short!r} is not "
+                                            "a number above 0; it is kept as typed until "
+                                            "you fix it or clear the field"))
+            continue
         field = fields.get(key)
         annotation = str(field.annotation) if field is not None else ""
         if "int" in annotation or "float" in annotation:

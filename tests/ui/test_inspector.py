@@ -184,3 +184,25 @@ def test_completion_follows_the_graph_and_is_offered_everywhere(window, qtbot) -
     text.completion.insert("steps.src.output.status_code")
     assert text.toPlainText() == "Status {{ steps.src.output.status_code }}"
     assert window.doc.node("mail").data.config["text"] == text.toPlainText()
+
+
+def test_a_timeout_that_is_not_a_number_is_kept_and_shown(window, qtbot) -> None:
+    window.new_workflow()
+    add(window, node("t", "transform", {"output": 1}), node("u", "transform", x=300))
+    window.scene.select_nodes(["t"])
+    timeout = window.inspector.fields["@timeout_seconds"]
+    qtbot.keyClicks(timeout, "3O")  # a letter O for a zero
+    assert window.doc.drafts_of("t") == {"@timeout_seconds": "3O"}
+    assert window.doc.node("t").data.timeout_seconds is None
+    qtbot.waitUntil(lambda: "not a number" in window.inspector.errors["@timeout_seconds"]
+                    .text())
+    window.scene.select_nodes(["u"])
+    window.scene.select_nodes(["t"])
+    timeout = window.inspector.fields["@timeout_seconds"]
+    assert timeout.text() == "3O"
+    timeout.setText("30")
+    timeout.textEdited.emit("30")
+    assert window.doc.node("t").data.timeout_seconds == 30
+    assert window.doc.drafts_of("t") == {}
+    window.act_undo.trigger()  # the typing was one entry: back to no timeout, no draft
+    assert timeout.text() == "" and window.doc.drafts_of("t") == {}

@@ -375,9 +375,23 @@ class Inspector(QScrollArea):
         form = QFormLayout(box)
         timeout = QLineEdit("" if data.timeout_seconds is None else f"{data.timeout_seconds:g}")
         timeout.setPlaceholderText("no limit")
+        assert self.doc is not None and self.node_id is not None
+        draft = self.doc.drafts_of(self.node_id).get("@timeout_seconds")
+        if draft is not None:
+            timeout.setText(draft)
         timeout.textEdited.connect(self._timeout_edited)
         self.fields["@timeout_seconds"] = timeout
-        form.addRow("Timeout (s)", timeout)
+        error = QLabel()
+        error.setProperty("role", "error")
+        error.setWordWrap(True)
+        error.hide()
+        self.errors["@timeout_seconds"] = error
+        holder = QWidget()
+        col = QVBoxLayout(holder)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(timeout)
+        col.addWidget(error)
+        form.addRow("Timeout (s)", holder)
         cont = QCheckBox("Continue when this step fails")
         cont.setChecked(data.continue_on_error)
         cont.toggled.connect(lambda v: self._set_field("continue_on_error", v))
@@ -463,16 +477,23 @@ class Inspector(QScrollArea):
             mode.setText("Fixed JSON value (templates inside strings are filled in)")
         mode.setVisible(bool(mode.text()))
 
-    def _timeout_edited(self, text: str) -> None:
+    @staticmethod
+    def _parse_timeout(text: str) -> tuple[float | None, str | None]:
+        """(value, draft): empty is no limit; text that is not a number > 0 is a draft."""
         if not text.strip():
-            self._set_field("timeout_seconds", None)
-            return
+            return None, None
         try:
             value = float(text)
         except ValueError:
-            return
-        if value > 0:
-            self._set_field("timeout_seconds", value)
+            return None, text
+        return (value, None) if value > 0 else (None, text)
+
+    def _timeout_edited(self, text: str) -> None:
+        value, draft = self._parse_timeout(text)
+        self._set_field("timeout_seconds", value, draft)
+        if draft is not None:
+            self._show_error("@timeout_seconds", "enter a number of seconds above 0; kept "
+                                                 "as typed")
 
     def _set_config(self, key: str, value: Any, draft: str | None = None) -> None:
         if self.doc is None or self.node_id is None or self._refreshing:
@@ -484,12 +505,13 @@ class Inspector(QScrollArea):
             return
         self.push(SetConfigValueCommand(self.doc, self.node_id, key, value, draft))
 
-    def _set_field(self, field: str, value: Any) -> None:
+    def _set_field(self, field: str, value: Any, draft: str | None = None) -> None:
         if self.doc is None or self.node_id is None or self._refreshing:
             return
-        if getattr(self.doc.node(self.node_id).data, field) == value:
+        if getattr(self.doc.node(self.node_id).data, field) == value and \
+                self.doc.drafts_of(self.node_id).get(f"@{field}") == draft:
             return
-        self.push(SetNodeFieldCommand(self.doc, self.node_id, field, value))
+        self.push(SetNodeFieldCommand(self.doc, self.node_id, field, value, draft))
 
     def _show_error(self, key: str, text: str) -> None:
         label = self.errors.get(key)
@@ -517,7 +539,8 @@ class Inspector(QScrollArea):
                     if widget.text() != node.data.label:
                         widget.setText(node.data.label)
                 elif key == "@timeout_seconds" and isinstance(widget, QLineEdit):
-                    self._refresh_timeout(widget, node.data.timeout_seconds)
+                    self._refresh_timeout(widget, node.data.timeout_seconds,
+                                          drafts.get("@timeout_seconds"))
                 elif key == "@continue_on_error" and isinstance(widget, QCheckBox):
                     widget.setChecked(node.data.continue_on_error)
                 elif key == "@retry" and isinstance(widget, QGroupBox):
@@ -529,13 +552,11 @@ class Inspector(QScrollArea):
         finally:
             self._refreshing = False
 
-    def _refresh_timeout(self, widget: QLineEdit, value: float | None) -> None:
-        try:
-            shown: float | None = float(widget.text()) if widget.text().strip() else None
-        except ValueError:
-            shown = -1.0
-        if shown != value:
-            widget.setText("" if value is None else f"{value:g}")
+    def _refresh_timeout(self, widget: QLineEdit, value: float | None,
+                         draft: str | None) -> None:
+        if self._parse_timeout(widget.text()) != (value, draft):
+            widget.setText(draft if draft is not None else
+                           "" if value is None else f"{value:g}")
 
     def _refresh_retry(self, box: QGroupBox, policy: RetryPolicy | None) -> None:
         box.setChecked(policy is not None)
