@@ -227,13 +227,16 @@ class WorkflowLibrary(QObject):
         return self._attach(workflow, version)
 
     def export(self, name: str, path: str | Path) -> Path:
-        """Write the stored workflow ``name`` to ``path`` (``.json`` added when missing);
-        returns the path written."""
+        """Write the workflow ``name`` to ``path`` (``.json`` added when missing); returns
+        the path written. The open one is written as it is in the editor, even when it cannot
+        be saved to the database (that is the way to keep a copy then)."""
         target = Path(path)
         if target.suffix.lower() != ".json":
             target = target.with_name(target.name + ".json")
         if self.doc is not None and self.doc.name == name:
             self.save_now()
+            self.doc.workflow.save(target)
+            return target
         workflow, _ = self.store.get_workflow(name)
         workflow.save(target)
         return target

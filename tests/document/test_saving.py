@@ -80,7 +80,8 @@ def test_invalid_text_is_kept_as_a_draft_and_reported_where_it_is(library) -> No
     assert doc.undo_stack.count() == 1
 
 
-def test_a_failing_save_is_reported_and_retried_until_it_works(library, qtbot) -> None:
+def test_a_failing_save_is_reported_and_retried_until_it_works(library, qtbot,
+                                                                tmp_path) -> None:
     library.store.save_workflow(Workflow(name="Other"))
     library.store.save_workflow(Workflow.model_validate({"name": "W", "nodes": [DELAY]}))
     doc = library.open("W")
@@ -95,6 +96,10 @@ def test_a_failing_save_is_reported_and_retried_until_it_works(library, qtbot) -
     with pytest.raises(StoreError):
         library.open("Other")  # switching would lose the edits: refused, doc stays open
     assert library.doc is doc
+    copy_path = tmp_path / "copy.json"
+    library.export("Other", copy_path)  # the advice works: the edits are in the copy
+    assert Workflow.load(copy_path).node("wait").data.config == DELAY["data"]["config"]
+    assert Workflow.load(copy_path).name == "Other"
     doc.undo_stack.undo()
     assert library.save_now()
     assert reports[-1] == "" and library.save_error is None

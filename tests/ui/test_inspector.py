@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QGroupBox, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QGroupBox,
+    QMainWindow,
+    QMessageBox,
+)
 
 from flowdesk.document.commands import AddItemsCommand
 from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit
@@ -58,7 +65,7 @@ def test_a_failed_save_marks_the_title_and_says_why(window, qtbot) -> None:
     assert "NOT SAVED" not in window.windowTitle() and not window.save_label.isVisible()
 
 
-def test_the_error_dialog_really_appears(window, qtbot) -> None:
+def test_the_error_dialog_really_appears(window, qtbot, tmp_path) -> None:
     from flowdesk.app import _install_excepthook
 
     previous = sys.excepthook
@@ -69,8 +76,9 @@ def test_the_error_dialog_really_appears(window, qtbot) -> None:
             isinstance(w, QMessageBox) and w.isVisible() and "boom in a slot" in w.text()
             for w in QApplication.topLevelWidgets()), timeout=5000)
         box = next(w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, QMessageBox) and w.isVisible())
-        assert box.parent() is window
+                   if isinstance(w, QMessageBox) and "boom in a slot" in w.text())
+        assert isinstance(box.parent(), QMainWindow)  # over the app's window
+        assert str(tmp_path / "home" / "logs" / "crash.log") in box.text()
         box.accept()
     finally:
         sys.excepthook = previous
