@@ -214,3 +214,16 @@ def test_a_timeout_that_is_not_a_number_is_kept_and_shown(window, qtbot) -> None
     assert window.doc.drafts_of("t") == {}
     window.act_undo.trigger()  # the typing was one entry: back to no timeout, no draft
     assert timeout.text() == "" and window.doc.drafts_of("t") == {}
+
+
+def test_a_value_of_the_wrong_type_from_a_file_is_shown_not_a_crash(window, qtbot) -> None:
+    window.new_workflow()
+    add(window, node("wait", "delay", {"until": {"at": 5}, "seconds": [1]}),
+        node("t", "transform", x=300))
+    window.scene.select_nodes(["t"])
+    window.scene.select_nodes(["wait"])
+    assert window.inspector.node_id == "wait"  # its own form, not the previous one
+    assert window.inspector.fields["until"].text() == '{"at": 5}'
+    assert window.inspector.fields["seconds"].text() == "[1]"
+    qtbot.waitUntil(lambda: {p.field for p in window.doc.problems_for_node("wait")}
+                    >= {"until", "seconds"})
