@@ -189,6 +189,9 @@ def test_completion_follows_the_graph_and_is_offered_everywhere(window, qtbot) -
     assert "steps.src.output" in text.completion.suggestions()
     text.setFocus()
     qtbot.keyClicks(text, "Status {{ steps.s")
+    popup = text.completion.completer.popup()
+    qtbot.waitUntil(popup.isVisible)
+    assert popup.width() > 150  # as wide as the paths, not the 1 px of the text cursor
     text.completion.insert("steps.src.output.status_code")
     assert text.toPlainText() == "Status {{ steps.src.output.status_code }}"
     assert window.doc.node("mail").data.config["text"] == text.toPlainText()

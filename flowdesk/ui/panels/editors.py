@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QRect, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -87,8 +87,15 @@ class TemplateCompleter:
             return
         self.completer.setCompletionPrefix(ctx[1])
         if self.completer.completionCount() > 0:
-            self.completer.complete(popup_at) if popup_at is not None else \
+            if popup_at is None:
                 self.completer.complete()
+                return
+            # under the text cursor, as wide as the longest path (a cursor rect is 1 px)
+            popup = self.completer.popup()
+            rect = QRect(popup_at)
+            rect.setWidth(max(popup.sizeHintForColumn(0)
+                              + popup.verticalScrollBar().sizeHint().width() + 8, 160))
+            self.completer.complete(rect)
         else:
             self.completer.popup().hide()
 
