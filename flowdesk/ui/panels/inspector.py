@@ -5,9 +5,7 @@ document; typing in one field merges into one command. Problems of the step are 
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import types
 import typing
 from collections.abc import Callable
@@ -39,45 +37,12 @@ from flowdesk.engine.validation import WORKFLOW_REF_FIELDS
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.workflow import RetryPolicy
 from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit, TemplateTextEdit
+from flowdesk.ui.panels.fields import field_text, parse_field_text, whole_template
 from flowdesk.ui.theme import step_icon
 
-__all__ = ["Inspector", "field_kind", "parse_field_text", "whole_template"]
+__all__ = ["Inspector", "field_kind"]
 
 log = logging.getLogger(__name__)
-
-_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
-
-
-def whole_template(text: str) -> bool:
-    """True when ``text`` is exactly one ``{{ template }}`` (an expression standing for the
-    whole value, of whatever type it gives at run time)."""
-    stripped = text.strip()
-    match = _TEMPLATE.fullmatch(stripped)
-    return match is not None and stripped.count("{{") == 1
-
-
-def parse_field_text(kind: str, text: str) -> tuple[Any, str | None, str]:
-    """What typed text means for a field of ``kind``: ``(value, draft, error)``.
-
-    An empty text is ``UNSET`` (the key is removed). A JSON field takes a whole-value
-    ``{{ template }}`` as it is, else the parsed JSON; text that is not valid yet comes
-    back as ``draft`` (kept as typed) with the reason in ``error``."""
-    if text.strip() == "":
-        return UNSET, None, ""
-    if kind == "json":
-        if whole_template(text):
-            return text.strip(), None, ""
-        try:
-            return json.loads(text), None, ""
-        except json.JSONDecodeError as exc:
-            return UNSET, text, (f"not valid JSON yet: {exc.msg} (line {exc.lineno}); kept "
-                                 "as typed. A {{ template }} alone is taken as an expression")
-    if kind == "number" and "{{" not in text:
-        try:
-            return (float(text) if any(c in text for c in ".eE") else int(text)), None, ""
-        except ValueError:
-            return UNSET, text, "enter a number or a {{ template }}; kept as typed"
-    return text, None, ""
 
 _MULTILINE = {"instructions", "prompt", "system", "text", "html", "body"}
 _MONO = {"expression", "jmespath"}
@@ -437,17 +402,7 @@ class Inspector(QScrollArea):
     # -- edits -> commands -------------------------------------------------------------------
     @staticmethod
     def _to_text(kind: str, value: Any) -> str:
-        """The text a field shows for a stored value (never raises: a value of an
-        unexpected type is shown as JSON, or as its ``str``)."""
-        if value is UNSET or value is None or isinstance(value, type(UNSET)):
-            return ""
-        if kind == "json":
-            if isinstance(value, str) and whole_template(value):
-                return value
-            return json.dumps(value, indent=2, ensure_ascii=False, default=str)
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return field_text(kind, value)
 
     def _edited(self, key: str, kind: str, text: str) -> None:
         if self._refreshing:
