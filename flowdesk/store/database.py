@@ -69,12 +69,6 @@ def guard(url: str) -> Iterator[None]:
             f"{_describe(url)} is not a flowdesk database or is damaged ({text}); "
             "move it away or pass another file with --db"
         ) from None
-    except ModuleNotFoundError as e:
-        # a URL for a database whose driver is not installed (e.g. postgresql+psycopg)
-        raise StoreError(
-            f"the database {_describe(url)} needs the Python package '{e.name}', which is "
-            f"not installed; install it (pip install {e.name}) or use another database"
-        ) from None
 
 
 def create_db_engine(url: str, busy_timeout: float = 10.0) -> sa.Engine:
