@@ -80,6 +80,9 @@ class RunInputDialog(QDialog):
         self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.run_button.setProperty("role", "primary")
         self.run_button.setDefault(True)  # Enter in any field runs
+        # in the JSON editor Enter is a new line: Ctrl+Enter runs there (and everywhere)
+        self.json.installEventFilter(self)
+        self.run_button.setToolTip("Run (Enter, or Ctrl+Enter in the JSON editor)")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -127,6 +130,15 @@ class RunInputDialog(QDialog):
         if self.tabs.currentIndex() == 0 and self.props:
             return self._form_value()
         return json.loads(self.json.toPlainText() or "{}")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.json and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self._accept()
+            return True
+        return super().eventFilter(watched, event)
 
     def _accept(self) -> None:
         try:

@@ -303,14 +303,15 @@ class Layout:
                                    "#ffffff", min_len=18)
         return [(x, (top + bottom) // 2) for top, bottom in runs if bottom - top <= 40]
 
-    def canvas(self) -> Rect:
-        """The canvas: the widest span of the canvas colour across the window's upper part."""
+    def canvas(self, color: str = "#f5f6f8") -> Rect:
+        """The canvas: the widest span of the canvas colour (the light theme's unless told)
+        across the window's upper part."""
         y = self.window.y + self.window.h // 4
         spans = self.screen.spans_of(y, self.window.x, self.window.x + self.window.w,
-                                     "#f5f6f8", tolerance=3, gap=8)
+                                     color, tolerance=3, gap=8)
         left, right = max(spans, key=lambda s: s[1] - s[0])
         x = (left + right) // 2
-        runs = self.screen.runs_of(x, self.window.y, self.window.y + self.window.h, "#f5f6f8",
+        runs = self.screen.runs_of(x, self.window.y, self.window.y + self.window.h, color,
                                    tolerance=3, gap=8, min_len=40)
         top, bottom = runs[0][0], runs[-1][1]  # nodes may interrupt the column
         return Rect(left, top, right - left, bottom - top)

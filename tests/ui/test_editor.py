@@ -222,6 +222,21 @@ def test_run_dialog_builds_a_form_from_the_input_schema(qtbot) -> None:
     assert dialog.value == {"n": 7, "name": "Ada", "vip": True}
 
 
+def test_run_dialog_without_fields_runs_on_ctrl_enter_from_the_json_editor(qtbot) -> None:
+    from flowdesk.ui.dialogs import RunInputDialog
+
+    dialog = RunInputDialog({"type": "object"}, {"a": 1})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.json.setFocus()
+    qtbot.keyClick(dialog.json, Qt.Key.Key_Return)  # a new line in the editor, no run
+    assert dialog.value is None and dialog.isVisible()
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        qtbot.keyClick(dialog.json, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.value == {"a": 1}
+
+
 def test_first_start_offers_the_examples(window, qtbot) -> None:
     window.first_start()
     assert window.welcome.isVisible()
