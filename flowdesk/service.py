@@ -40,6 +40,10 @@ __all__ = ["TriggerService"]
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
+TRIGGER_TYPES = ("webhook", "schedule")
+KEEP_ALIVE_IDLE = 5.0  # seconds a kept-alive connection may wait for its next request
+REQUEST_TIMEOUT = 30.0  # seconds for a request to arrive whole once it has begun
+MAX_REQUESTS_PER_CONNECTION = 1000
 
 
 def _parse_body(body: bytes, content_type: str) -> tuple[Any, str | None]:
@@ -72,6 +76,8 @@ class TriggerService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self.started_runs: list[str] = []
+        self._routes: list[tuple[Workflow, dict[str, Any], str, int]] = []
+        self._routes_key: tuple[Any, ...] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -107,25 +113,37 @@ class TriggerService:
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
-    def start_run(self, workflow: Workflow, run_input: Any) -> str:
-        run, created = self.engine.start(workflow, run_input)
+    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None) -> str:
+        run, created = self.engine.start(workflow, run_input, workflow_version=version)
         if created:
             self.started_runs.append(run.id)
             self._spawn(self._carry_on(run.id))
         return run.id
 
     # -- workflows with triggers -------------------------------------------------------------
-    def _triggers(self, node_type: str) -> list[tuple[Workflow, dict[str, Any], str]]:
-        found = []
-        for info in self.store.list_workflows():
-            try:
-                workflow, _ = self.store.get_workflow(info.name)
-            except FlowdeskError:
-                continue
-            for node in workflow.nodes:
-                if node.type == node_type:
-                    found.append((workflow, node.data.config, node.id))
-        return found
+    def _triggers(self, node_type: str) -> list[tuple[Workflow, dict[str, Any], str, int]]:
+        """The trigger nodes of that type in the stored workflows, with each workflow's
+        version. Loaded once per change of the workflow list: the list's names, versions and
+        save times are read on every call (one small query), so a workflow saved, renamed or
+        deleted by any process is served at once, never a stale copy."""
+        infos = self.store.list_workflows()
+        fingerprint = tuple((w.name, w.version, w.updated_at) for w in infos)
+        if fingerprint != self._routes_key:
+            table: list[tuple[Workflow, dict[str, Any], str, int]] = []
+            for info in infos:
+                try:
+                    workflow, version = self.store.get_workflow(info.name)
+                except FlowdeskError:
+                    continue
+                table.extend((workflow, node.data.config, node.id, version)
+                             for node in workflow.nodes if node.type in TRIGGER_TYPES)
+            self._routes, self._routes_key = table, fingerprint
+        return [t for t in self._routes if self._node_type(t) == node_type]
+
+    @staticmethod
+    def _node_type(trigger: tuple[Workflow, dict[str, Any], str, int]) -> str:
+        workflow, _config, node_id, _version = trigger
+        return next(n.type for n in workflow.nodes if n.id == node_id)
 
     # -- schedules ---------------------------------------------------------------------------
     async def _schedules(self) -> None:
@@ -135,7 +153,7 @@ class TriggerService:
 
         while True:
             now = time.time()
-            for workflow, config, node_id in self._triggers("schedule"):
+            for workflow, config, node_id, version in self._triggers("schedule"):
                 cron = config.get("cron")
                 if not cron or not croniter.is_valid(cron):
                     continue
@@ -150,7 +168,8 @@ class TriggerService:
                     self.store.set_setting(key, now)
                     scheduled = datetime.fromtimestamp(due, UTC).isoformat()
                     try:
-                        self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron})
+                        self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron},
+                                       version)
                     except FlowdeskError as exc:
                         log.warning("schedule of '%s' could not start: %s", workflow.name, exc)
             await asyncio.sleep(self.tick_seconds)
@@ -169,50 +188,85 @@ class TriggerService:
 
     # -- HTTP --------------------------------------------------------------------------------
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection: requests in turn (HTTP/1.1 keep-alive) until the client closes it,
+        asks to, stays idle for ``KEEP_ALIVE_IDLE`` seconds, or has sent
+        ``MAX_REQUESTS_PER_CONNECTION``. A request must arrive whole within ``REQUEST_TIMEOUT``
+        seconds of its first byte, so slow clients hold a connection, never the server."""
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        served = 0
         try:
-            request: h11.Request | None = None
-            body = bytearray()
             while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    data = await asyncio.wait_for(reader.read(65536), 30)
-                    conn.receive_data(data)
-                    continue
-                if isinstance(event, h11.Request):
-                    request = event
-                    length = dict(request.headers).get(b"content-length")
-                    if length is not None and length.isdigit() and int(length) > self.max_body:
-                        await self._send(conn, writer, 413, {"error": "body too large"})
-                        return
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                    if len(body) > self.max_body:
-                        await self._send(conn, writer, 413, {"error": "body too large"})
-                        return
-                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                    break
-            if request is None:
-                return
-            try:
-                status, payload = self._route(request, bytes(body))
-            except Exception:  # a bug of ours must not leave the client without an answer
-                log.exception("webhook request %r failed", request.target[:200])
-                status, payload = 500, {"error": "internal error; see the server log"}
-            await self._send(conn, writer, status, payload)
+                request, body, too_large = await self._read_request(conn, reader, served)
+                if request is None:
+                    return
+                served += 1
+                keep = (served < MAX_REQUESTS_PER_CONNECTION and not too_large
+                        and conn.their_http_version == b"1.1")
+                if too_large:
+                    status, payload = 413, {"error": "body too large"}
+                else:
+                    try:
+                        status, payload = self._route(request, body)
+                    except Exception:  # a bug of ours must not leave the client unanswered
+                        log.exception("webhook request %r failed", request.target[:200])
+                        status, payload = 500, {"error": "internal error; see the server log"}
+                await self._send(conn, writer, status, payload, keep_alive=keep)
+                if conn.our_state is h11.MUST_CLOSE or not keep:
+                    return
+                conn.start_next_cycle()
         except (h11.RemoteProtocolError, TimeoutError, ConnectionError):
             with contextlib.suppress(Exception):
-                await self._send(conn, writer, 400, {"error": "bad request"})
+                if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                    await self._send(conn, writer, 400, {"error": "bad request"},
+                                     keep_alive=False)
         finally:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
+    async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader,
+                            served: int) -> tuple[h11.Request | None, bytes, bool]:
+        """The next request and its body (None at the end of the connection); True when its
+        body is over the limit (the connection then closes after the 413)."""
+        request: h11.Request | None = None
+        body = bytearray()
+        deadline: float | None = None
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                if deadline is None:
+                    # between requests a kept-alive connection may idle; once bytes arrive
+                    # the whole request must follow in time
+                    wait = KEEP_ALIVE_IDLE if served else REQUEST_TIMEOUT
+                    data = await asyncio.wait_for(reader.read(65536), wait)
+                    deadline = time.monotonic() + REQUEST_TIMEOUT
+                else:
+                    data = await asyncio.wait_for(reader.read(65536),
+                                                  max(0.0, deadline - time.monotonic()))
+                conn.receive_data(data)
+                if not data and request is None:
+                    return None, b"", False
+                continue
+            if isinstance(event, h11.Request):
+                request = event
+                length = dict(request.headers).get(b"content-length")
+                if length is not None and length.isdigit() and int(length) > self.max_body:
+                    return request, b"", True
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.max_body:
+                    return request, b"", True
+            elif isinstance(event, h11.EndOfMessage):
+                return request, bytes(body), False
+            elif isinstance(event, h11.ConnectionClosed):
+                return None, b"", False
+
     async def _send(self, conn: h11.Connection, writer: asyncio.StreamWriter, status: int,
-                    payload: dict[str, Any]) -> None:
+                    payload: dict[str, Any], *, keep_alive: bool = False) -> None:
         data = json.dumps(payload).encode()
-        headers = [("content-type", "application/json"), ("content-length", str(len(data))),
-                   ("connection", "close")]
+        headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
+        if not keep_alive:
+            headers.append(("connection", "close"))
         writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
         writer.write(conn.send(h11.Data(data=data)))
         writer.write(conn.send(h11.EndOfMessage()))
@@ -229,7 +283,7 @@ class TriggerService:
         query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(target.query).items()}
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in request.headers}
-        for workflow, config, _node in self._triggers("webhook"):
+        for workflow, config, _node, version in self._triggers("webhook"):
             if (config.get("path") or "").strip("/") != path:
                 continue
             expected = config.get("method") or "POST"
@@ -247,7 +301,7 @@ class TriggerService:
                 return 400, {"error": problem}
             try:
                 run_id = self.start_run(workflow, {"body": parsed, "headers": headers,
-                                                   "query": query})
+                                                   "query": query}, version)
             except FlowdeskError as exc:
                 return 422, {"error": str(exc)}
             return 202, {"run_id": run_id, "workflow": workflow.name}

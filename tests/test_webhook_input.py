@@ -140,3 +140,67 @@ def test_fuzzed_requests_always_get_an_answer_and_the_server_stays_up(
         assert length_delta > 0 and not garbage
     health = served.raw(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status_of(health) == 200
+
+
+def _read_answer(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP answer from a kept-alive socket: status, headers, body."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection before answering"
+        buffer += chunk
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in
+               (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk
+        rest += chunk
+    del buffer[:]
+    buffer += rest[length:]
+    return int(lines[0].split()[1]), headers, rest[:length]
+
+
+def _post(path: str, body: bytes, extra: str = "") -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+
+
+def test_connections_are_kept_alive_until_the_client_asks_to_close(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        buffer = bytearray()
+        run_ids = []
+        for i in range(3):  # three requests, one connection
+            sock.sendall(_post("/hooks/in", json.dumps({"n": i}).encode()))
+            status, headers, body = _read_answer(sock, buffer)
+            assert status == 202 and headers.get("connection") != "close"
+            run_ids.append(json.loads(body)["run_id"])
+        assert len(set(run_ids)) == 3
+        # a pipelined pair: both answered, in order
+        sock.sendall(_post("/hooks/in", b"{}") + _post("/hooks/nope", b"{}"))
+        assert _read_answer(sock, buffer)[0] == 202
+        assert _read_answer(sock, buffer)[0] == 404
+        sock.sendall(_post("/hooks/in", b"{}", "Connection: close\r\n"))
+        status, headers, _ = _read_answer(sock, buffer)
+        assert status == 202 and headers["connection"] == "close"
+        assert sock.recv(1) == b""  # and the server closed it
+
+
+def test_a_workflow_saved_elsewhere_is_served_at_once(served: Served, tmp_path: Path) -> None:
+    other = open_store(tmp_path / "f.db")  # another process's view of the same database
+    try:
+        other.save_workflow(Workflow.model_validate({"name": "in", "nodes": [
+            {"id": "hook", "type": "webhook", "data": {"config": {"path": "moved"}}}]}),
+            new_version=True)
+        assert served.post(b"{}")[0] == 404  # the old path is gone at once
+        answer = served.raw(_post("/hooks/moved", b"{}", "Connection: close\r\n"))
+        assert status_of(answer) == 202
+        run_id = json.loads(answer.split(b"\r\n\r\n", 1)[1])["run_id"]
+        run = served.store.get_run(run_id)
+        assert run.workflow_version == 2  # the run belongs to the version that served it
+        other.delete_workflow("in")
+        answer = served.raw(_post("/hooks/moved", b"{}", "Connection: close\r\n"))
+        assert status_of(answer) == 404
+    finally:
+        other.close()
