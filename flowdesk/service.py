@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 
 from flowdesk.engine import Engine
-from flowdesk.model.errors import FlowdeskError
+from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
 from flowdesk.model.workflow import Workflow
 
@@ -265,6 +265,8 @@ class TriggerService:
                     payload: dict[str, Any], *, keep_alive: bool = False) -> None:
         data = json.dumps(payload).encode()
         headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
+        if status == 503:
+            headers.append(("retry-after", "1"))
         if not keep_alive:
             headers.append(("connection", "close"))
         writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
@@ -302,6 +304,12 @@ class TriggerService:
             try:
                 run_id = self.start_run(workflow, {"body": parsed, "headers": headers,
                                                    "query": query}, version)
+            except StoreError as exc:
+                # locked past the busy timeout, full disk, gone: nothing was stored (the run is
+                # one transaction), so the caller may simply try again
+                log.warning("webhook /hooks/%s refused: %s", path, exc)
+                return 503, {"error": f"could not store the run, nothing was kept: {exc}",
+                             "retry": True}
             except FlowdeskError as exc:
                 return 422, {"error": str(exc)}
             return 202, {"run_id": run_id, "workflow": workflow.name}

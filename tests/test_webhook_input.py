@@ -25,11 +25,11 @@ class Served:
     """A real TriggerService on 127.0.0.1 on its own loop in a thread; the test speaks raw
     HTTP to it with blocking sockets."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, busy_timeout: float = 10.0) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.store = open_store(db)
+        self.store = open_store(db, busy_timeout=busy_timeout)
         self.store.save_workflow(Workflow.model_validate({"name": "in", "nodes": [
             {"id": "hook", "type": "webhook", "data": {"config": {"path": "in"}}}]}))
         self.engine = Engine(self.store)
@@ -204,3 +204,25 @@ def test_a_workflow_saved_elsewhere_is_served_at_once(served: Served, tmp_path: 
         assert status_of(answer) == 404
     finally:
         other.close()
+
+
+def test_a_locked_database_gets_503_and_keeps_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    server = Served(tmp_path / "f.db", busy_timeout=0.3)
+    try:
+        before = len(server.store.list_runs())
+        locker = sqlite3.connect(tmp_path / "f.db", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        try:
+            answer = server.raw(_post("/hooks/in", b"{}", "Connection: close\r\n"))
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert status_of(answer) == 503
+        assert b"retry-after: 1" in answer.lower()
+        assert b"nothing was kept" in answer
+        assert len(server.store.list_runs()) == before  # nothing half-written
+        assert server.post(b"{}")[0] == 202  # and once the lock is gone it works again
+    finally:
+        server.close()
