@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 
+from flowdesk.api import ApiHandler
 from flowdesk.engine import Engine
 from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
@@ -76,6 +77,8 @@ class TriggerService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self.started_runs: list[str] = []
+        self.api = ApiHandler(engine, self._spawn, self._carry_on)
+        self._connections: set[asyncio.Task[Any]] = set()
         self._routes: list[tuple[Workflow, dict[str, Any], str, int]] = []
         self._routes_key: tuple[Any, ...] | None = None
 
@@ -92,6 +95,10 @@ class TriggerService:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            # kept-alive connections idle in their handlers: end them, or wait_closed waits
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
         for task in self._loops:
             task.cancel()
@@ -194,6 +201,9 @@ class TriggerService:
         seconds of its first byte, so slow clients hold a connection, never the server."""
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
         served = 0
+        this = asyncio.current_task()
+        if this is not None:
+            self._connections.add(this)
         try:
             while True:
                 request, body, too_large = await self._read_request(conn, reader, served)
@@ -206,7 +216,14 @@ class TriggerService:
                     status, payload = 413, {"error": "body too large"}
                 else:
                     try:
-                        status, payload = self._route(request, body)
+                        path = urlsplit(request.target.decode("latin-1")).path
+                        if path == "/api" or path.startswith("/api/"):
+                            status, payload = await self.api.handle(
+                                request.method.decode(), path,
+                                {k.decode("latin-1").lower(): v.decode("latin-1")
+                                 for k, v in request.headers}, body)
+                        else:
+                            status, payload = self._route(request, body)
                     except Exception:  # a bug of ours must not leave the client unanswered
                         log.exception("webhook request %r failed", request.target[:200])
                         status, payload = 500, {"error": "internal error; see the server log"}
@@ -219,7 +236,10 @@ class TriggerService:
                 if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                     await self._send(conn, writer, 400, {"error": "bad request"},
                                      keep_alive=False)
+        except asyncio.CancelledError:
+            pass  # the server is stopping: this kept-alive connection ends here
         finally:
+            self._connections.discard(this)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
