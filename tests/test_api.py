@@ -61,7 +61,7 @@ def test_tokens_are_needed_kept_hashed_and_revocable(api) -> None:
 
 
 def test_start_a_run_and_read_all_of_it(api) -> None:
-    server, client, _ = api
+    _server, client, _ = api
     names = [w["name"] for w in client.get("/api/v1/workflows").json()["workflows"]]
     assert {"Refund approval", "Slow", "Breaks"} <= set(names)
     body = {"input": {"order_id": "Q-1", "amount": 20, "reason": "late"},
@@ -84,7 +84,7 @@ def test_start_a_run_and_read_all_of_it(api) -> None:
 
 
 def test_an_approval_is_decided_once_then_an_event_carries_the_run_on(api) -> None:
-    server, client, _ = api
+    _server, client, _ = api
     run_id = client.post("/api/v1/workflows/Refund%20approval/runs", json={
         "input": {"order_id": "Q-9", "amount": 120, "reason": "late"}}).json()["run_id"]
     waiting = wait_for(lambda: client.get("/api/v1/approvals").json()["approvals"])
@@ -105,7 +105,7 @@ def test_an_approval_is_decided_once_then_an_event_carries_the_run_on(api) -> No
 
 
 def test_cancel_and_retry(api) -> None:
-    server, client, _ = api
+    _server, client, _ = api
     slow = client.post("/api/v1/workflows/Slow/runs", json={}).json()["run_id"]
     wait_for(lambda: client.get(f"/api/v1/runs/{slow}").json()["status"] == "running")
     cancelled = client.post(f"/api/v1/runs/{slow}/cancel", json={})
