@@ -60,6 +60,7 @@ FUNCTIONS: dict[str, Any] = {
     "values": lambda d: list(d.values()),
     "get": lambda d, k, default=None: d.get(k, default) if isinstance(d, Mapping) else default,
     "is_null": lambda v: v is None,
+    "is_empty": lambda v: v is None or (isinstance(v, str | list | dict) and len(v) == 0),
     "floor": math.floor,
     "ceil": math.ceil,
 }

@@ -4,6 +4,10 @@ A string that is exactly one template keeps the value's type; a template inside 
 is rendered as text (JSON for dicts, lists, booleans and null). Paths use dots and ``[n]`` or
 ``["key"]`` indexes: ``steps.fetch.output.body.items[0].id``. A missing path raises
 ``TemplateError`` naming the path and the part that was missing — never an empty string.
+
+``{{= expression }}`` evaluates a safe expression (``flowdesk.engine.expressions``) over the
+same scope instead of reading one path: ``{{= input.price * input.qty }}``,
+``{{= upper(input.name) }}``. Its errors are ``ExpressionError``s naming the expression.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flowdesk.model.errors import TemplateError
+from flowdesk.engine.expressions import check_syntax, evaluate, iter_step_references
+from flowdesk.model.errors import ExpressionError, TemplateError
 
 __all__ = [
     "PathPart",
@@ -135,13 +140,20 @@ def _to_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _value_of(inner: str, scope: Mapping[str, Any]) -> Any:
+    stripped = inner.strip()
+    if stripped.startswith("="):
+        return evaluate(stripped[1:], scope)
+    return resolve_path(parse_path(inner), scope)
+
+
 def render_string(text: str, scope: Mapping[str, Any]) -> Any:
     if "{{" not in text:
         return text
     whole = _WHOLE_RE.match(text)
     if whole is not None and "{{" not in whole.group(1):
-        return resolve_path(parse_path(whole.group(1)), scope)
-    return TEMPLATE_RE.sub(lambda m: _to_text(resolve_path(parse_path(m.group(1)), scope)), text)
+        return _value_of(whole.group(1), scope)
+    return TEMPLATE_RE.sub(lambda m: _to_text(_value_of(m.group(1), scope)), text)
 
 
 def render(value: Any, scope: Mapping[str, Any]) -> Any:
@@ -164,6 +176,18 @@ def iter_references(
         if "{{" not in value:
             return
         for m in TEMPLATE_RE.finditer(value):
+            inner = m.group(1).strip()
+            if inner.startswith("="):
+                try:
+                    check_syntax(inner[1:])
+                except ExpressionError as exc:
+                    yield where, None, str(exc)
+                    continue
+                # an expression template reads the steps it names (other names are checked
+                # when it is evaluated)
+                for step_id in iter_step_references(inner[1:]):
+                    yield where, ["steps", step_id, "output"], m.group(0)
+                continue
             try:
                 yield where, parse_path(m.group(1)), m.group(0)
             except TemplateError as exc:
