@@ -75,11 +75,24 @@ def _parse_json(text: str | None, what: str) -> Any:
         raise UsageError(f"{what} is {exc}") from None
 
 
+def _load_file(path: str | Path) -> Workflow:
+    """A workflow file (flowdesk's, or an n8n export converted, its problems as warnings)."""
+    from flowdesk.importers import load_workflow_file
+
+    result = load_workflow_file(path)
+    if result.source != "flowdesk":
+        print(f"{path}: converted from {result.source} with {len(result.problems)} "
+              "problem(s) to check", file=sys.stderr)
+    for problem in result.problems:
+        print(f"  warning: {problem}", file=sys.stderr)
+    return result.workflow
+
+
 def _load_workflow(ref: str, store_factory: Callable[[], Store]) -> tuple[Workflow, int | None]:
     """A workflow from a file path, or else by name from the store."""
     path = Path(ref)
     if path.exists() or ref.endswith(".json"):
-        return Workflow.load(path), None
+        return _load_file(path), None
     return store_factory().get_workflow(ref)
 
 
@@ -169,7 +182,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from flowdesk.engine.validation import validate
     from flowdesk.steps import default_registry
 
-    workflow = Workflow.load(args.file)
+    workflow = _load_file(args.file)
     problems = validate(workflow, default_registry())
     if problems:
         print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
@@ -230,7 +243,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from flowdesk.engine.validation import validate
     from flowdesk.steps import default_registry
 
-    workflow = Workflow.load(args.file)
+    workflow = _load_file(args.file)
     if args.name:
         workflow = workflow.model_copy(update={"name": args.name})
     problems = validate(workflow, default_registry())

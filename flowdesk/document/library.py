@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.engine.registry import StepRegistry
-from flowdesk.model.errors import StoreError
+from flowdesk.importers import load_workflow_file
+from flowdesk.model.errors import Problem, StoreError
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
@@ -48,6 +49,8 @@ class WorkflowLibrary(QObject):
         self.registry = registry
         self.doc: WorkflowDocument | None = None
         self._stored_name: str | None = None
+        # what the last open_file/import_file could not translate (an n8n export's problems)
+        self.import_problems: list[Problem] = []
         self._autosave = QTimer(self, singleShot=True, interval=autosave_ms)
         self._autosave.timeout.connect(self.save_now)
         self._retry = QTimer(self, singleShot=True, interval=_RETRY_MS)
@@ -96,7 +99,7 @@ class WorkflowLibrary(QObject):
         """The stored workflow that ``path`` was opened or imported as before, or that has
         the file's workflow name; None when the file is new to the library. (Raises
         ``InvalidWorkflow`` when the file is not a workflow.)"""
-        workflow = Workflow.load(path)
+        workflow = load_workflow_file(path).workflow
         known = self._imported().get(_key(path))
         if known is not None and self.store.has_workflow(known):
             return known
@@ -104,7 +107,7 @@ class WorkflowLibrary(QObject):
 
     def same_as_stored(self, path: str | Path, name: str) -> bool:
         """True when the file holds exactly the stored workflow ``name``."""
-        workflow = Workflow.load(path)
+        workflow = load_workflow_file(path).workflow
         stored, _ = self.store.get_workflow(name)
         workflow.name = name
         return stored.to_dict() == workflow.to_dict()
@@ -116,6 +119,7 @@ class WorkflowLibrary(QObject):
         self._leave()
         existing = None if as_copy else self.match_file(path)
         if existing is not None:
+            self.import_problems = []
             return self.open(existing)
         name = self.import_file(path)
         workflow, version = self.store.get_workflow(name)
@@ -202,10 +206,16 @@ class WorkflowLibrary(QObject):
         self.store.delete_workflow(name)
         self.changed.emit()
 
+    def _load(self, path: str | Path) -> Workflow:
+        result = load_workflow_file(path)
+        self.import_problems = result.problems
+        return result.workflow
+
     def import_file(self, path: str | Path) -> str:
         """Store the workflow in ``path`` as a new workflow (under a free name if its name
-        is taken) and remember where it came from; returns its name."""
-        workflow = Workflow.load(path)
+        is taken) and remember where it came from; returns its name. An n8n export is
+        converted; what it could not translate is left in ``import_problems``."""
+        workflow = self._load(path)
         workflow.name = self.unique_name(workflow.name) if self.store.has_workflow(
             workflow.name) else workflow.name
         self.store.save_workflow(workflow, new_version=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+from datetime import UTC, datetime
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -63,6 +64,8 @@ FUNCTIONS: dict[str, Any] = {
     "is_empty": lambda v: v is None or (isinstance(v, str | list | dict) and len(v) == 0),
     "floor": math.floor,
     "ceil": math.ceil,
+    "now": lambda: datetime.now(UTC).isoformat(timespec="seconds"),
+    "today": lambda: datetime.now(UTC).date().isoformat(),
 }
 
 _CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False,

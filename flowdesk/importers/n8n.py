@@ -18,6 +18,7 @@ Filter, NoOp, a timed Wait) to the step that produced the item: ``steps.<id>.out
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -48,7 +49,8 @@ def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if not slug or not slug[0].isalpha():
         slug = f"n_{slug}" if slug else "node"
-    return slug[:48]
+    slug = slug[:48]
+    return f"{slug}_step" if keyword.iskeyword(slug) else slug
 
 
 class _Graph:

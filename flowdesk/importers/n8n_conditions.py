@@ -18,8 +18,8 @@ from flowdesk.importers.n8n_expr import Untranslatable
 
 __all__ = ["Operand", "conditions_expression"]
 
-# (value, type hint) -> flowdesk expression text
-Operand = Callable[[Any, str], str]
+# (value, type hint, missing_ok) -> flowdesk expression text
+Operand = Callable[[Any, str, bool], str]
 
 _V1_OPS = {  # v1 operation -> v2 operation
     "equal": "equals", "notEqual": "notEquals", "smaller": "lt", "smallerEqual": "lte",
@@ -51,8 +51,8 @@ def _one(left: Any, right: Any, kind: str, operation: str, operand: Operand,
         raise Untranslatable("date comparisons are not translated (flowdesk compares ISO "
                              "text: rewrite as a comparison of ISO strings if that fits)")
     hint = "string" if kind in ("string", "") else kind
-    lpy = operand(left, hint)
-    rpy = "" if operation in _UNARY else operand(right, hint)
+    lpy = operand(left, hint, operation in _UNARY)
+    rpy = "" if operation in _UNARY else operand(right, hint, False)
     if hint == "string" and not case_sensitive and operation not in _UNARY:
         lpy, rpy = f"lower({lpy})", f"lower({rpy})"
     if operation in _COMPARE:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Expr", "PathPart", "Resolver", "Untranslatable", "py_path", "translate_js",
-           "translate_value"]
+__all__ = ["Expr", "PathPart", "Resolver", "Untranslatable", "lenient", "py_path",
+           "translate_js", "translate_value"]
 
 PathPart = str | int
 # (kind, node name or None) -> scope path; kind is "json" ($json / $input) or "node"
@@ -74,6 +74,15 @@ def py_path(parts: list[PathPart]) -> str:
         else:
             out += f"[{json.dumps(part)}]"
     return out
+
+
+def lenient(expr: Expr) -> str:
+    """A path whose last key may be missing, read as null instead of an error (for
+    exists/empty checks and ``??``)."""
+    path = expr.path
+    if path is None or len(path) < 2 or not isinstance(path[-1], str):
+        return expr.py
+    return f"get({py_path(path[:-1])}, {json.dumps(path[-1])})"
 
 
 def _lit(value: Any) -> Expr:
@@ -146,7 +155,7 @@ class _Parser:
 
     def _combine(self, op: str, left: Expr, right: Expr) -> Expr:
         if op == "??":
-            return Expr(f"({right.py} if is_null({left.py}) else {left.py})")
+            return Expr(f"({right.py} if is_null({lenient(left)}) else {left.py})")
         if op == "+" and (left.is_str or right.is_str):
             lpy = left.py if left.is_str else f"str({left.py})"
             rpy = right.py if right.is_str else f"str({right.py})"
@@ -236,6 +245,16 @@ class _Parser:
                 key = self._string_arg()
                 self.take("]")
             return self._ref(["secrets", key])
+        if name in ("$now", "$today"):
+            # a Luxon DateTime in n8n; flowdesk's now()/today() give ISO 8601 text
+            if self.peek() == "." and self.peek(1) in ("toISO", "toString", "toISODate"):
+                self.i += 2
+                self.take("(")
+                self.take(")")
+            elif self.peek() in (".", "?."):
+                raise Untranslatable(f"{name}.{self.peek(1)} (Luxon date methods) has no "
+                                     "flowdesk equivalent")
+            return Expr("now()" if name == "$now" else "today()", is_str=True)
         if name in ("$execution", "$workflow") and self.peek() == ".":
             self.take(".")
             field = self.take()

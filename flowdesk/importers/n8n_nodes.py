@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from flowdesk.importers.n8n_expr import (
     PathPart,
     Untranslatable,
+    lenient,
     py_path,
     translate_js,
     translate_value,
@@ -149,14 +150,17 @@ class NodeContext:
             return [self.value(v, f"{field}[{i}]") for i, v in enumerate(value)]
         return copy.deepcopy(value)
 
-    def operand(self, value: Any, hint: str, field: str) -> str:
-        """A condition side as expression text (raises Untranslatable)."""
+    def operand(self, value: Any, hint: str, field: str, missing_ok: bool = False) -> str:
+        """A condition side as expression text (raises Untranslatable); with ``missing_ok``
+        a path whose last key is missing reads as null (exists / empty checks)."""
         if isinstance(value, str) and value.startswith("="):
             body = value[1:].strip()
             if body.startswith("{{") and body.endswith("}}") and body.count("{{") == 1:
                 expr = translate_js(body[2:-2], self._resolver())
-                return py_path(_fix_llm(expr.path)) if expr.path is not None else \
-                    _fix_expr(expr.py)
+                if expr.path is not None:
+                    expr.path = _fix_llm(expr.path)
+                    return lenient(expr) if missing_ok else py_path(expr.path)
+                return _fix_expr(expr.py)
             text, problems = translate_value(value, self._resolver())
             if problems:
                 raise Untranslatable("; ".join(problems))

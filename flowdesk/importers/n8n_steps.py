@@ -124,8 +124,8 @@ def _schedule(cx: NodeContext) -> Converted:
 # -- flow --------------------------------------------------------------------------------------
 def _condition(cx: NodeContext, conditions: Any, combine: str = "and", suffix: str = "",
                label: str | None = None, dx: float = 0, dy: float = 0) -> dict[str, Any]:
-    def operand(value: Any, hint: str) -> str:
-        return cx.operand(value, hint, "expression")
+    def operand(value: Any, hint: str, missing_ok: bool) -> str:
+        return cx.operand(value, hint, "expression", missing_ok)
 
     expression, skipped = conditions_expression(conditions, operand, combine)
     for message in skipped:

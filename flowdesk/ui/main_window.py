@@ -528,6 +528,7 @@ class MainWindow(QMainWindow):
         except FlowdeskError as exc:
             self.notify(f"Cannot open {path}: {exc}")
             return
+        self._notify_import_problems(path)
         recent = [p for p in self.settings.value("recent", [], list) if p != path]
         self.settings.setValue("recent", [path, *recent][:8])
         self._refresh_recent()
@@ -699,6 +700,7 @@ class MainWindow(QMainWindow):
             if path:
                 try:
                     self.library.import_file(path)
+                    self._notify_import_problems(path)
                 except FlowdeskError as exc:
                     self.notify(str(exc))
                 dialog.set_workflows(self.library.names())
@@ -1017,6 +1019,12 @@ class MainWindow(QMainWindow):
         run_ids = self.controller.send_event(name, key, data)
         self.notify(f"Event '{name}' woke {len(run_ids)} run(s)" if run_ids else
                     f"No run waits for '{name}'; it is kept for the first that will")
+
+    def _notify_import_problems(self, path: str) -> None:
+        problems = self.library.import_problems
+        if problems:
+            self.notify(f"{path}: converted from n8n with {len(problems)} problem(s) to check "
+                        "(each is in a note next to its step)")
 
     def notify(self, text: str) -> None:
         self.last_notice = text

@@ -101,3 +101,67 @@ async def test_a_modern_export_runs_both_branches(real_engine: Engine,
                       "customer": {"name": "bob"}, "greeting": "Hello bob, order B-2",
                       "points": 5.0, "vip": True}
     assert small.steps["summarise"].output["result"]["merged"]["status"] == "auto-approved"
+
+
+async def test_a_legacy_v1_export_runs_and_its_javascript_fails_loudly(
+        real_engine: Engine, http_server: LoopbackServer) -> None:
+    http_server.route("/stock", lambda hit: Answer(body={
+        "count": int(hit.query["sku"][0].split("-")[1]), "state": "ok"}))
+    result = load_workflow_data(export("legacy-v1.json", http_server))
+    wf = result.workflow
+    assert validate(wf, default_registry()) == []
+    assert [n.type for n in wf.nodes] == ["transform", "http_request", "condition",
+                                          "transform", "inline_code"]
+    assert any("port this to Python" in m for m in problems_of(result, "function"))
+    assert "items[0].json.order = 50 - items[0].json.count;" in \
+        wf.node("function").data.config["code"]
+
+    plenty = await real_engine.run(wf, {"sku": "X-20"})
+    assert plenty.status is RunStatus.COMPLETED, plenty.error
+    assert http_server.hits[-1].query == {"sku": ["X-20"], "store": ["main"]}
+    assert plenty.steps["set"].output == {"status": "plenty of X-20", "double": 40,
+                                          "restock": False}
+    low = await real_engine.run(wf, {"sku": "X-3"})
+    assert low.status is RunStatus.FAILED
+    assert low.steps["set"].status.value == "skipped"
+    assert "port the n8n JavaScript" in (low.steps["function"].error or "")
+
+
+async def test_a_switch_becomes_a_chain_of_conditions_in_rule_order(
+        real_engine: Engine, http_server: LoopbackServer) -> None:
+    http_server.route("/bugs", lambda hit: Answer(201, {"filed": json.loads(hit.body)}))
+    result = load_workflow_data(export("routing.json", http_server))
+    wf = result.workflow
+    assert validate(wf, default_registry()) == []
+    assert {(e.source, e.target, e.source_handle) for e in wf.edges} == {
+        ("when_clicking_test_workflow", "route_ticket", None),
+        ("route_ticket", "file_bug", "true"),
+        ("route_ticket", "route_ticket_rule2", "false"),
+        ("route_ticket_rule2", "wait", "true"),
+        ("route_ticket_rule2", "tell_slack", "false"),
+        ("wait", "billing_queue", None)}
+    # the unknown Slack node stays, as a placeholder with its parameters and a problem
+    slack = wf.node("tell_slack")
+    assert slack.type == "transform"
+    assert slack.data.config["output"]["n8n_parameters"]["channel"] == "#support"
+    assert any("n8n-nodes-base.slack" in m for m in problems_of(result, "tell_slack"))
+
+    bug = await real_engine.run(wf, {"kind": "bug", "title": "  crash on save ",
+                                     "tags": []})
+    assert bug.status is RunStatus.COMPLETED, bug.error
+    assert bug.steps["file_bug"].output["body"]["filed"] == {
+        "title": "crash on save", "size": 16, "by": "anonymous"}
+    assert bug.steps["route_ticket_rule2"].status.value == "skipped"
+
+    billing = await real_engine.run(wf, {"kind": "question", "title": "refund",
+                                         "tags": ["billing"], "amount": 12})
+    assert billing.status is RunStatus.COMPLETED, billing.error
+    queued = billing.steps["billing_queue"].output
+    assert queued["queue"] == "billing" and queued["amount"] == 12
+    assert queued["when"][:2] == "20" and "T" in queued["when"]  # $now → now(), ISO text
+    assert billing.steps["tell_slack"].status.value == "skipped"
+
+    other = await real_engine.run(wf, {"kind": "praise", "title": "thanks", "tags": []})
+    assert other.status is RunStatus.COMPLETED, other.error
+    assert other.steps["tell_slack"].status.value == "completed"  # the fallback output
+    assert other.steps["wait"].status.value == "skipped"
