@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 import math
-from datetime import UTC, datetime
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from simpleeval import (

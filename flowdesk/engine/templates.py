@@ -143,7 +143,13 @@ def _to_text(value: Any) -> str:
 def _value_of(inner: str, scope: Mapping[str, Any]) -> Any:
     stripped = inner.strip()
     if stripped.startswith("="):
-        return evaluate(stripped[1:], scope)
+        try:
+            return evaluate(stripped[1:], scope)
+        except ExpressionError as exc:
+            message = str(exc)
+            if stripped[1:].strip() not in message:
+                message = "template '{{" + stripped + " }}': " + message
+            raise ExpressionError(message) from None
     return resolve_path(parse_path(inner), scope)
 
 

@@ -104,7 +104,8 @@ class _Parser:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None:
-                raise Untranslatable(f"cannot read {text[pos:pos + 12]!r}")
+                raise Untranslatable(f"the JavaScript {text[pos:pos + 12]!r} has no flowdesk "
+                                     "equivalent")
             kind = m.lastgroup or ""
             if kind != "ws":
                 self.tokens.append((kind, m.group()))

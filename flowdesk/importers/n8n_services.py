@@ -374,8 +374,10 @@ def _llm(cx: NodeContext) -> tuple[str, dict[str, Any]]:
             model = sp.get("model", model)
             options = {**(sp.get("options") or {}), **options}
             if "Ollama" in str(sub_node.get("type")):
+                # Ollama needs no key: its OpenAI-compatible API on the default port
                 config["base_url"] = "http://localhost:11434/v1"
                 model = sp.get("model", "llama3.2")
+                continue
             elif options.get("baseURL"):
                 config["base_url"] = options["baseURL"]
             cx.node = {**cx.node, "credentials": sub_node.get("credentials")

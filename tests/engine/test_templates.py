@@ -99,3 +99,42 @@ def test_text_template_renders_json_for_structures(data: dict, prefix: str) -> N
        .filter(lambda p: isinstance(p[0], str)))
 def test_parse_and_format_round_trip(parts: list) -> None:
     assert parse_path(format_path(parts)) == parts
+
+
+# -- {{= expression }} templates ------------------------------------------------------------
+def test_expression_template_keeps_its_type_when_whole() -> None:
+    from flowdesk.engine.templates import render as _render
+
+    scope = {"input": {"price": 2.5, "qty": 4, "name": "ada"}}
+    assert _render("{{= input.price * input.qty }}", scope) == 10.0
+    assert _render("{{= upper(input.name) }} owes {{= input.price * input.qty }}",
+                   scope) == "ADA owes 10.0"
+    assert _render({"ok": "{{= input.qty > 3 }}"}, scope) == {"ok": True}
+
+
+def test_expression_template_errors_name_the_expression() -> None:
+    import pytest as _pytest
+
+    from flowdesk.engine.templates import render as _render
+    from flowdesk.model.errors import ExpressionError
+
+    with _pytest.raises(ExpressionError, match=r"input\.nope"):
+        _render("{{= input.nope + 1 }}", {"input": {}})
+    with _pytest.raises(ExpressionError, match="not allowed"):
+        _render("{{= ''.__class__ }}", {"input": {}})
+
+
+def test_expression_templates_are_validated_for_syntax_and_step_references() -> None:
+    from flowdesk.engine.validation import validate as _validate
+    from flowdesk.model.workflow import Workflow as _Workflow
+    from flowdesk.steps import default_registry as _registry
+
+    wf = _Workflow.model_validate({"name": "w", "nodes": [
+        {"id": "a", "type": "transform", "data": {"config": {"output": 1}}},
+        {"id": "b", "type": "transform", "data": {"config": {"output": {
+            "ok": "{{= steps.a.output + 1 }}", "bad": "{{= 1 + }}",
+            "ghost": "{{= steps.zz.output }}"}}}}],
+        "edges": [{"id": "e", "source": "a", "target": "b"}]})
+    problems = {(p.field, p.message.split(":")[0]) for p in _validate(wf, _registry())}
+    fields = {f for f, _ in problems}
+    assert "output.bad" in fields and "output.ghost" in fields and "output.ok" not in fields

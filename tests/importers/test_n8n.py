@@ -16,7 +16,7 @@ from flowdesk.model import RunStatus
 from flowdesk.model.errors import WorkflowFileError
 from flowdesk.steps import default_registry
 from flowdesk.store import Store
-from tests.helpers.httpserver import Answer, Hit, LoopbackServer
+from tests.helpers.httpserver import Answer, LoopbackServer
 
 HERE = Path(__file__).parent / "n8n"
 
@@ -165,3 +165,191 @@ async def test_a_switch_becomes_a_chain_of_conditions_in_rule_order(
     assert other.status is RunStatus.COMPLETED, other.error
     assert other.steps["tell_slack"].status.value == "completed"  # the fallback output
     assert other.steps["wait"].status.value == "skipped"
+
+
+@pytest.fixture
+def smtp_server() -> Any:
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[Any] = []
+
+    class Keep(Message):  # type: ignore[misc]
+        def handle_message(self, message: Any) -> None:
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.received = received
+    yield controller
+    controller.stop()
+
+
+def chat_answer(text: str) -> Answer:
+    return Answer(200, {"id": "c1", "model": "tiny", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": text},
+         "finish_reason": "stop"}], "usage": {"prompt_tokens": 5, "completion_tokens": 2}})
+
+
+async def test_services_export_runs_once_its_credentials_and_javascript_are_set(
+        real_engine: Engine, store: Store, http_server: LoopbackServer, smtp_server: Any,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journey of an imported workflow: convert, read the problems, do what they ask
+    (store the credentials, port the JavaScript), run."""
+    import sqlite3
+
+    from flowdesk.model.workflow import Workflow
+    from flowdesk.secrets import SecretResolver, SecretStore
+
+    result = load_workflow_data(export("services.json"))
+    wf = result.workflow
+    assert validate(wf, default_registry()) == []
+    assert wf.node("schedule_trigger").data.config == {"cron": "30 8 * * 1,4",
+                                                       "timezone": "Europe/Paris"}
+    query = wf.node("find_at_risk_customer").data.config
+    assert ":p1" in query["query"] and "$1" not in query["query"]
+    asked = {(p.node_id, p.field) for p in result.problems}
+    assert {("find_at_risk_customer", "credential"), ("draft_message", "credential"),
+            ("send_email", "credential"), ("record_contact", "credential"),
+            ("count_words", "code"), ("wait_for_confirmation", "event_name")} <= asked
+    assert "ollama_chat_model" not in {n.id for n in wf.nodes}  # folded into the chain
+    chain = wf.node("basic_llm_chain").data.config
+    assert chain["model"] == "llama3.2:latest" and chain["system"] == "Be terse."
+
+    db = tmp_path / "crm.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript("""
+            CREATE TABLE customers (name TEXT, email TEXT, score INT, region TEXT);
+            INSERT INTO customers VALUES ('Ada', 'ada@example.com', 35, 'north'),
+                                         ('Bob', 'bob@example.com', 20, 'south'),
+                                         ('Cy', 'cy@example.com', 90, 'north');
+            CREATE TABLE contacts (email TEXT, channel TEXT);""")
+    monkeypatch.setenv("FLOWDESK_SECRETS", "file")
+    secrets = SecretStore()
+    secrets.set("POSTGRES_MAIN", {"url": f"sqlite:///{db}"})
+    secrets.set("CRM_MYSQL", {"url": f"sqlite:///{db}"})
+    secrets.set("OPENAI_ACCOUNT", {"api_key": "sk-test", "base_url": f"{http_server.url}/v1"})
+    secrets.set("SMTP_ACCOUNT", {"host": "127.0.0.1", "port": smtp_server.port})
+    real_engine.services.secrets = SecretResolver(secrets)
+    http_server.route("/v1/chat/completions", lambda hit: chat_answer(
+        "We miss you, Ada!" if "kind" in hit.body.decode() else "Quiet week for Ada"))
+    store.save_workflow(Workflow.model_validate({"name": "Log contact", "nodes": [
+        {"id": "log", "type": "transform", "data": {"config": {
+            "output": {"logged": "{{ input.accepted[0] }}"}}}}]}), new_version=True)
+    # what the user does after reading the problems
+    data = wf.to_dict()
+    for node in data["nodes"]:
+        if node["id"] == "basic_llm_chain":
+            node["data"]["config"]["base_url"] = f"{http_server.url}/v1"
+        if node["id"] == "count_words":
+            node["data"]["config"]["code"] = (
+                "result = {'words': len(steps['basic_llm_chain']['output']['text'].split())}")
+    wf = Workflow.model_validate(data)
+
+    run = await real_engine.run(wf, {})
+    assert run.status is RunStatus.PAUSED, run.error
+    assert run.steps["draft_message"].output["text"] == "We miss you, Ada!"
+    mail = smtp_server.received[0]
+    assert mail["To"] == "ada@example.com" and mail["Subject"] == "We miss you, Ada"
+    assert "We miss you, Ada!" in mail.get_payload()
+    assert run.steps["execute_workflow"].output == {"log": {"logged": "ada@example.com"}}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT * FROM contacts").fetchall() == [
+            ("ada@example.com", "email")]
+    assert run.steps["count_words"].output["result"] == {"words": 4}
+    assert run.steps["wait_for_confirmation"].status.value == "waiting"
+
+    assert real_engine.send_event("n8n.resume.wait_for_confirmation", run.id,
+                                  {"ok": True}) == [run.id]
+    done = await real_engine.execute(run.id)
+    assert done.status is RunStatus.COMPLETED, done.error
+    assert done.steps["wait_for_confirmation"].output["data"] == {"ok": True}
+
+
+# -- recognising, errors, the command line and the app's loader ------------------------------
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+def test_flowdesk_files_are_not_mistaken_for_n8n_exports() -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        result = load_workflow_file(path)
+        assert (result.source, result.problems) == ("flowdesk", []), path.name
+
+
+def test_a_broken_export_names_what_and_where(tmp_path: Path) -> None:
+    data = export("legacy-v1.json")
+    data["connections"]["IF"]["main"][0][0]["node"] = "Gone"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(WorkflowFileError) as err:
+        load_workflow_file(path)
+    assert "broken.json" in str(err.value)
+    assert "connections['IF'].main[0]: unknown node 'Gone'" in str(err.value)
+
+
+def test_an_n8n_error_output_is_reported_not_silently_wired() -> None:
+    data = export("legacy-v1.json")
+    node = data["nodes"][1]
+    node["onError"] = "continueErrorOutput"
+    data["connections"]["HTTP Request"]["main"].append(
+        [{"node": "Function", "type": "main", "index": 0}])
+    result = load_workflow_data(data)
+    messages = problems_of(result, "http_request")
+    assert any("error output" in m for m in messages)
+    assert any("output 1 of 'HTTP Request'" in m for m in messages)
+    assert not any(e.source == "http_request" and e.target == "function"
+                   for e in result.workflow.edges)
+
+
+def flowdesk_cli(*args: str, db: Path) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "flowdesk", "--db", str(db), *args],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "FLOWDESK_SECRETS": "file"})
+
+
+def test_cli_validate_import_and_run_an_n8n_export(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    routing = str(HERE / "routing.json")
+    checked = flowdesk_cli("validate", routing, db=db)
+    assert checked.returncode == 0, checked.stderr
+    assert "converted from n8n with 2 problem(s)" in checked.stderr
+    assert "warning: node 'tell_slack'" in checked.stderr
+    imported = flowdesk_cli("import", routing, db=db)
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 'Ticket routing' (version 1)" in imported.stdout
+    assert "n8n-nodes-base.slack" in imported.stderr
+    ran = flowdesk_cli("run", "Ticket routing", "--input",
+                       '{"kind": "praise", "title": "thanks", "tags": []}', "--json", db=db)
+    assert ran.returncode == 0, ran.stderr
+    steps = json.loads(ran.stdout)["steps"]
+    assert steps["tell_slack"]["status"] == "completed"
+    assert steps["file_bug"]["status"] == "skipped"
+    exported = flowdesk_cli("export", "Ticket routing", db=db)
+    assert json.loads(exported.stdout)["nodes"][1]["data"]["n8n"]["type"] == \
+        "n8n-nodes-base.switch"
+
+
+def test_the_apps_loader_imports_an_n8n_export_with_its_problems(qapp: Any,
+                                                                 store: Store) -> None:
+    from flowdesk.document.library import WorkflowLibrary
+
+    library = WorkflowLibrary(store, default_registry())
+    doc = library.open_file(HERE / "services.json")
+    assert doc.name == "Weekly churn digest"
+    assert {p.node_id for p in library.import_problems} >= {"count_words", "send_email"}
+    assert any("port this to Python" in n["text"] for n in doc.notes)
+    assert doc.problems == []  # a valid workflow: Run is not refused
+    stored, _ = store.get_workflow("Weekly churn digest")
+    assert stored.node("count_words").data.model_extra["n8n"]["problems"][0]["field"] == "code"
+    name = library.import_file(HERE / "legacy-v1.json")
+    assert name == "Stock check (n8n 0.x)"
+    assert [p.node_id for p in library.import_problems] == ["function"]
