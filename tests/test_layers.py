@@ -23,6 +23,10 @@ FORBIDDEN = {
               "flowdesk.ui", "flowdesk.cli", "flowdesk.app"},
     "document": {"flowdesk.ui", "sqlalchemy", "PySide6.QtWidgets"},
     "ui": {"sqlalchemy", "alembic", "flowdesk.store.tables"},
+    # file importers (n8n): pure conversion of JSON into the model
+    "importers": {"PySide6", "qasync", "sqlalchemy", "alembic", "httpx", "flowdesk.engine",
+                  "flowdesk.steps", "flowdesk.store", "flowdesk.document", "flowdesk.ui",
+                  "flowdesk.cli", "flowdesk.app"},
 }
 SESSION_CALLS = {"Session", "sessionmaker", "connect", "begin"}
 
