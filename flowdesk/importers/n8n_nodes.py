@@ -138,6 +138,11 @@ class NodeContext:
     def value(self, value: Any, field: str) -> Any:
         """A parameter value with its n8n expressions translated into templates."""
         if isinstance(value, str):
+            if not value.startswith("=") and "{{" in value:
+                # plain text in n8n, but flowdesk would read it as a template
+                self.problem("the literal text '{{' was written as '{ {' so that flowdesk "
+                             "does not read it as a template", field)
+                return value.replace("{{", "{ {")
             out, problems = translate_value(value, self._resolver())
             for message in problems:
                 self.problem(message, field)

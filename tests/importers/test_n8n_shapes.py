@@ -196,3 +196,10 @@ def test_non_n8n_json_is_not_recognised() -> None:
     assert not is_n8n_export({"nodes": [{"id": "a", "type": "transform"}]})
     assert not is_n8n_export({"nodes": []})
     assert not is_n8n_export([1, 2])
+
+
+def test_literal_braces_are_not_turned_into_templates() -> None:
+    node, problems = one("n8n-nodes-base.set", 3.4, {"assignments": {"assignments": [
+        {"name": "t", "value": "use {{name}} here", "type": "string"}]}})
+    assert node.data.config == {"output": {"t": "use { {name}} here"}}
+    assert any("literal text" in p for p in problems)
