@@ -41,8 +41,13 @@ def is_n8n_export(data: Any) -> bool:
         return False
     if not isinstance(data.get("connections", {}), Mapping):
         return False
-    return all(isinstance(n, Mapping) and isinstance(n.get("type"), str)
-               and n["type"].startswith(_PREFIXES) for n in nodes)
+    if not all(isinstance(n, Mapping) and isinstance(n.get("type"), str)
+               and isinstance(n.get("name"), str) for n in nodes):
+        return False
+    # community nodes ("@acme/n8n-nodes-x.y") count as long as one node is n8n's own, or
+    # every node has n8n's shape (a typeVersion and an [x, y] position)
+    return any(n["type"].startswith(_PREFIXES) for n in nodes) or all(
+        "typeVersion" in n and isinstance(n.get("position"), list) for n in nodes)
 
 
 def _slug(name: str) -> str:

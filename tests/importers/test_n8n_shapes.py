@@ -192,6 +192,16 @@ def test_continue_on_fail_disabled_and_keyword_names() -> None:
     assert [n.id for n in wf.nodes] == ["if_step"]
 
 
+def test_community_nodes_are_recognised_and_kept_as_placeholders() -> None:
+    node = {"parameters": {"x": 1}, "name": "Acme", "type": "@acme/n8n-nodes-crm.lookup",
+            "typeVersion": 1, "position": [0, 0]}
+    data = {"name": "c", "nodes": [node], "connections": {}}
+    assert is_n8n_export(data)
+    wf, problems = convert_n8n(data)
+    assert wf.node("acme").type == "transform"
+    assert "@acme/n8n-nodes-crm.lookup" in problems[0].message
+
+
 def test_non_n8n_json_is_not_recognised() -> None:
     assert not is_n8n_export({"nodes": [{"id": "a", "type": "transform"}]})
     assert not is_n8n_export({"nodes": []})
