@@ -8,13 +8,12 @@ untranslatable parts come back as ``Problem``s (``source`` says where the workfl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowdesk.importers.n8n import convert_n8n, is_n8n_export
-from flowdesk.model.errors import Problem, WorkflowFileError
+from flowdesk.model.errors import Problem
 from flowdesk.model.workflow import Workflow
 
 __all__ = ["ImportResult", "load_workflow_data", "load_workflow_file"]
@@ -35,17 +34,4 @@ def load_workflow_data(data: Any, where: str = "workflow") -> ImportResult:
 
 
 def load_workflow_file(path: str | Path) -> ImportResult:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkflowFileError(str(path), "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkflowFileError(str(path), f"cannot read: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkflowFileError(
-            str(path), f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    return load_workflow_data(data, str(path))
+    return load_workflow_data(Workflow.read_data(path), str(path))

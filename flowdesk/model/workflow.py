@@ -138,6 +138,12 @@ class Workflow(_FileModel):
 
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
+        return cls.from_dict(cls.read_data(path), str(path))
+
+    @staticmethod
+    def read_data(path: str | Path) -> Any:
+        """The parsed JSON of a workflow file, with its size, encoding and nesting checked
+        (also what importers of other tools' files read)."""
         path = Path(path)
         try:
             size = path.stat().st_size
@@ -149,7 +155,10 @@ class Workflow(_FileModel):
             raise WorkflowFileError(str(path), "no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise WorkflowFileError(str(path), f"cannot read: {exc}") from None
-        return cls.from_json(text, str(path))
+        try:
+            return parse_json(text)
+        except JsonTextError as exc:
+            raise WorkflowFileError(str(path), str(exc)) from None
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
