@@ -198,29 +198,30 @@ class ApprovalsInbox(QWidget):
         w = self.current()
         if w is None:
             return
-        data = None
-        text = self.extra.toPlainText().strip()
-        if text:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                self.error.setText(f"Data is not valid JSON: {exc.msg}")
-                return
+        ok, data = self._json(self.extra.toPlainText(), "Data")
+        if not ok:
+            return
         self.decision_made.emit(w["run_id"], w["step_id"], approved, self.comment.text(), data)
         self.comment.clear()
         self.extra.clear()
+
+    def _json(self, text: str, what: str) -> tuple[bool, Any]:
+        """(True, value) for empty (None) or valid JSON; else (False, None), said in red."""
+        if not text.strip():
+            return True, None
+        try:
+            return True, json.loads(text)
+        except json.JSONDecodeError as exc:
+            self.error.setText(f"{what} is not valid JSON: {exc.msg}")
+            return False, None
 
     def _send_awaited(self) -> None:
         w = self.current()
         if w is None or w.get("kind") == "approval":
             return
-        data = None
-        if self.wait_data.text().strip():
-            try:
-                data = json.loads(self.wait_data.text())
-            except json.JSONDecodeError as exc:
-                self.error.setText(f"Event data is not valid JSON: {exc.msg}")
-                return
+        ok, data = self._json(self.wait_data.text(), "Event data")
+        if not ok:
+            return
         self.error.clear()
         self.event_sent.emit(w.get("event_name"), w.get("correlation_key"), data)
         self.wait_data.clear()
@@ -230,12 +231,8 @@ class ApprovalsInbox(QWidget):
         if not name:
             self.error.setText("An event needs a name.")
             return
-        data = None
-        if self.event_data.text().strip():
-            try:
-                data = json.loads(self.event_data.text())
-            except json.JSONDecodeError as exc:
-                self.error.setText(f"Event data is not valid JSON: {exc.msg}")
-                return
+        ok, data = self._json(self.event_data.text(), "Event data")
+        if not ok:
+            return
         self.error.clear()
         self.event_sent.emit(name, self.event_key.text().strip() or None, data)
