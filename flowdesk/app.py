@@ -1,5 +1,10 @@
-"""The desktop app's composition root: Qt application, qasync loop, store, engine,
-RunController, library and main window. ``run_app`` is what ``flowdesk`` (no command) runs."""
+"""The desktop app: the Qt application, the qasync loop, and the window on the runtime.
+
+The parts that run workflows (store, steps, secrets, functions, engine) come from
+``flowdesk.runtime.build_runtime``, as for the command line and ``flowdesk serve``; this module
+adds what only the app has: the run controller, the library, the main window, the trigger
+server while the window is open, the crash log and its dialog. ``run_app`` is what
+``flowdesk`` (no command) runs; ``build_app`` builds the window for tests."""
 
 from __future__ import annotations
 
@@ -11,6 +16,12 @@ import time
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowdesk.runtime import Runtime
+    from flowdesk.service import TriggerService
+    from flowdesk.ui.main_window import MainWindow
 
 __all__ = ["build_app", "run_app"]
 
@@ -67,43 +78,41 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def build_app(db: str | None = None, *, housekeeping: bool = True):  # type: ignore[no-untyped-def]
-    """Create store, engine, controller, library and window (for run_app and for tests)."""
+def build_app(db: str | None = None, *, housekeeping: bool = True) -> MainWindow:
+    """Build the runtime (flowdesk.runtime) and the window on it (for run_app and for tests)."""
+    from flowdesk.runtime import build_runtime
+
+    return _window(build_runtime(db), housekeeping=housekeeping)
+
+
+def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
+    """The run controller, the library and the main window, on the runtime's parts."""
     from flowdesk.document.library import WorkflowLibrary
     from flowdesk.document.run_controller import RunController
-    from flowdesk.engine import Engine, Services
-    from flowdesk.engine.functions import default_functions
-    from flowdesk.paths import plugin_dir
-    from flowdesk.secrets import SecretResolver, SecretStore
-    from flowdesk.store import open_store
     from flowdesk.ui.main_window import MainWindow
 
-    store = open_store(db)
-    services = Services(functions=default_functions(plugin_dir()))
-    services.secrets = SecretResolver(SecretStore())
-    engine = Engine(store, services=services)
-    controller = RunController(engine)
-    library = WorkflowLibrary(store, engine.registry)
+    controller = RunController(runtime.engine)
+    library = WorkflowLibrary(runtime.store, runtime.registry)
     window = MainWindow(library, controller)
     if housekeeping:
         controller.start_housekeeping()
     return window
 
 
-async def _start_service(window: object) -> object:
-    """Run the webhook/schedule service while the app is open (setting ``serve.in_app``,
+async def _start_server(window: MainWindow, runtime: Runtime) -> TriggerService | None:
+    """Run the webhook/schedule server while the app is open (setting ``serve.in_app``,
     on by default; port ``serve.port``, default 8686). A busy port is reported, not fatal."""
     from flowdesk.service import TriggerService
 
-    store = window.library.store  # type: ignore[attr-defined]
+    store = runtime.store
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT") or not store.get_setting("serve.in_app", True):
         return None
-    service = TriggerService(window.controller.engine, "127.0.0.1",  # type: ignore[attr-defined]
+    service = TriggerService(runtime.engine, "127.0.0.1",
                              int(store.get_setting("serve.port", 8686)))
     try:
         await service.start()
     except OSError as exc:
-        window.notify(f"Webhooks and schedules are off: port {service.port} is busy "  # type: ignore[attr-defined]
+        window.notify(f"Webhooks and schedules are off: port {service.port} is busy "
                       f"({exc.strerror}); `flowdesk config serve.port N` picks another")
         return None
     return service
@@ -118,6 +127,7 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from flowdesk.resources import icons_dir
+    from flowdesk.runtime import build_runtime
     from flowdesk.ui import theme
     from flowdesk.ui.main_window import app_settings
 
@@ -133,7 +143,8 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     _install_excepthook()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = build_app(db)
+    runtime = build_runtime(db)
+    window = _window(runtime, housekeeping=True)
     closed = asyncio.Event()  # bound to the loop on first wait; connected before any close
     window.closed.connect(closed.set)
     if open_file:
@@ -141,6 +152,8 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     else:
         window.first_start()
     window.show()
+    for problem in runtime.load_errors:  # a plugin that did not load is said, not dropped
+        window.notify(f"Not loaded: {problem}")
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
         # the start-up benchmark only: report the first paint, then close as a user would
         from PySide6.QtCore import QTimer
@@ -157,26 +170,26 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
         # then ends QApplication.exec(), which emits aboutToQuit; several calls made the app
         # quit as soon as its window appeared (ENVIRONMENT.md, "qasync trap").
         try:
-            loop.run_until_complete(_session(window, closed))
+            loop.run_until_complete(_session(window, runtime, closed))
         except RuntimeError as exc:
             # QApplication.quit() from outside (a session manager logging out) ends exec()
             # before the session coroutine finished: finish the clean-up on its own.
             log.info("event loop ended early (%s); closing down", exc)
             loop.run_until_complete(_shutdown(window, None))
-    window.library.store.close()
+    runtime.store.close()
     return 0
 
 
-async def _session(window: object, closed: asyncio.Event) -> None:
-    """The app's lifetime: start the trigger service, wait for the window to close, clean up."""
-    service = await _start_service(window)
+async def _session(window: MainWindow, runtime: Runtime, closed: asyncio.Event) -> None:
+    """The app's lifetime: start the trigger server, wait for the window to close, clean up."""
+    service = await _start_server(window, runtime)
     try:
         await closed.wait()
     finally:
         await _shutdown(window, service)
 
 
-async def _shutdown(window: object, service: object) -> None:
+async def _shutdown(window: MainWindow, service: TriggerService | None) -> None:
     if service is not None:
-        await service.stop()  # type: ignore[attr-defined]
-    await window.controller.aclose()  # type: ignore[attr-defined]
+        await service.stop()
+    await window.controller.aclose()  # stops the engine's services; the store closes last

@@ -1,4 +1,9 @@
-"""Where flowdesk keeps its files: ``$FLOWDESK_HOME`` or the user's data folder."""
+"""Where flowdesk keeps its files: ``$FLOWDESK_HOME`` or the user's data folder.
+
+Every function takes an optional ``home`` (the data folder to use instead of the one the
+environment names), so a composition root given one folder finds everything in it; the
+environment's ``$FLOWDESK_DB`` still names the database when it is set.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from pathlib import Path
 __all__ = ["data_dir", "default_db_path", "plugin_dir"]
 
 
-def data_dir() -> Path:
+def data_dir(home: Path | None = None) -> Path:
+    if home is not None:
+        return Path(home).expanduser()
     env = os.environ.get("FLOWDESK_HOME")
     if env:
         return Path(env).expanduser()
@@ -17,15 +24,16 @@ def data_dir() -> Path:
     return user_data_path("flowdesk", appauthor=False)
 
 
-def default_db_path() -> Path | str:
+def default_db_path(home: Path | None = None) -> Path | str:
     """``$FLOWDESK_DB`` (a file path, or a SQLAlchemy URL such as
     ``postgresql+psycopg://host/db``, kept as text: ``Path`` would fold its ``//``), else
     ``flowdesk.db`` in the data folder."""
     env = os.environ.get("FLOWDESK_DB")
     if env:
         return env if "://" in env else Path(env).expanduser()
-    return data_dir() / "flowdesk.db"
+    return data_dir(home) / "flowdesk.db"
 
 
-def plugin_dir() -> Path:
-    return data_dir() / "plugins"
+def plugin_dir(home: Path | None = None) -> Path:
+    """The user's plugin folder: every ``*.py`` in it may register functions."""
+    return data_dir(home) / "plugins"

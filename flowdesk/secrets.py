@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SecretResolver", "SecretStore", "SecretsError"]
+__all__ = ["SecretResolver", "SecretStore", "SecretsError", "default_secrets_file"]
 
 _SERVICE = "flowdesk"
 MASK = "••••••"
@@ -30,13 +30,15 @@ class SecretsError(Exception):
     pass
 
 
-def _default_file() -> Path:
+def default_secrets_file(home: Path | None = None) -> Path:
+    """``$FLOWDESK_SECRETS_FILE``, else ``secrets.json`` in ``home`` (or ``$FLOWDESK_HOME``),
+    else in the user's config folder."""
     env = os.environ.get("FLOWDESK_SECRETS_FILE")
     if env:
         return Path(env).expanduser()
-    home = os.environ.get("FLOWDESK_HOME")
-    if home:
-        return Path(home).expanduser() / "secrets.json"
+    folder = home if home is not None else os.environ.get("FLOWDESK_HOME")
+    if folder:
+        return Path(folder).expanduser() / "secrets.json"
     from platformdirs import user_config_path
 
     return user_config_path("flowdesk", appauthor=False) / "secrets.json"
@@ -44,7 +46,7 @@ def _default_file() -> Path:
 
 class SecretStore:
     def __init__(self, path: Path | None = None, backend: str | None = None) -> None:
-        self.path = path or _default_file()
+        self.path = path or default_secrets_file()
         self._wanted = backend or os.environ.get("FLOWDESK_SECRETS", "auto")
         self._probed = False
         self._keyring_module: Any = None
