@@ -86,7 +86,8 @@ def build_app(db: str | None = None, *, housekeeping: bool = True) -> MainWindow
 
 
 def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
-    """The run controller, the library and the main window, on the runtime's parts."""
+    """The run controller, the library and the main window, on the runtime's parts; a
+    plugin or entry point that could not be loaded is told in the status bar."""
     from flowdesk.document.library import WorkflowLibrary
     from flowdesk.document.run_controller import RunController
     from flowdesk.ui.main_window import MainWindow
@@ -94,6 +95,8 @@ def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
     controller = RunController(runtime.engine)
     library = WorkflowLibrary(runtime.store, runtime.registry)
     window = MainWindow(library, controller)
+    for problem in runtime.load_errors:  # a plugin that did not load is said, not dropped
+        window.notify(f"Not loaded: {problem}")
     if housekeeping:
         controller.start_housekeeping()
     return window
@@ -152,8 +155,6 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     else:
         window.first_start()
     window.show()
-    for problem in runtime.load_errors:  # a plugin that did not load is said, not dropped
-        window.notify(f"Not loaded: {problem}")
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
         # the start-up benchmark only: report the first paint, then close as a user would
         from PySide6.QtCore import QTimer
