@@ -68,6 +68,37 @@ def test_only_the_runtime_builds_the_engine_and_its_parts() -> None:
     assert "open_runtime" in calls_in(PACKAGE / "cli" / "serve.py")
 
 
+# entry module -> the only modules that may import it (imports under TYPE_CHECKING count)
+IMPORTED_BY = {
+    "flowdesk.runtime": ("cli/", "app.py"),
+    "flowdesk.app": ("cli/gui.py",),
+    "flowdesk.trigger_server": ("cli/serve.py", "app.py"),
+    "flowdesk.cli": ("cli/", "__main__.py"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_entry_points_sit_on_top_and_nothing_below_imports_them() -> None:
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        for name in imported_modules(path):
+            for entry, allowed in IMPORTED_BY.items():
+                if (name == entry or name.startswith(entry + ".")) and \
+                        not relative.startswith(allowed):
+                    bad.append(f"flowdesk/{relative} imports {name}")
+    assert bad == []
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
     """A data folder with a plugin, a broken plugin and a secret in the secrets file; the
