@@ -102,15 +102,16 @@ def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
     return window
 
 
-async def _start_server(window: MainWindow, runtime: Runtime) -> TriggerService | None:
+async def _start_service(window: MainWindow) -> TriggerService | None:
     """Run the webhook/schedule server while the app is open (setting ``serve.in_app``,
-    on by default; port ``serve.port``, default 8686). A busy port is reported, not fatal."""
+    on by default; port ``serve.port``, default 8686), on the window's engine and store (the
+    runtime's). A busy port is reported, not fatal."""
     from flowdesk.service import TriggerService
 
-    store = runtime.store
+    store = window.library.store
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT") or not store.get_setting("serve.in_app", True):
         return None
-    service = TriggerService(runtime.engine, "127.0.0.1",
+    service = TriggerService(window.controller.engine, "127.0.0.1",
                              int(store.get_setting("serve.port", 8686)))
     try:
         await service.start()
@@ -171,7 +172,7 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
         # then ends QApplication.exec(), which emits aboutToQuit; several calls made the app
         # quit as soon as its window appeared (ENVIRONMENT.md, "qasync trap").
         try:
-            loop.run_until_complete(_session(window, runtime, closed))
+            loop.run_until_complete(_session(window, closed))
         except RuntimeError as exc:
             # QApplication.quit() from outside (a session manager logging out) ends exec()
             # before the session coroutine finished: finish the clean-up on its own.
@@ -181,9 +182,9 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     return 0
 
 
-async def _session(window: MainWindow, runtime: Runtime, closed: asyncio.Event) -> None:
+async def _session(window: MainWindow, closed: asyncio.Event) -> None:
     """The app's lifetime: start the trigger server, wait for the window to close, clean up."""
-    service = await _start_server(window, runtime)
+    service = await _start_service(window)
     try:
         await closed.wait()
     finally:
