@@ -1,7 +1,8 @@
 """flowdesk: a desktop visual workflow editor and runner.
 
 The headless parts (model, engine, steps, store) import no Qt and can be used on their own;
-``flowdesk.cli`` is the command line and ``flowdesk.app`` the desktop composition root.
+``flowdesk.runtime`` builds what runs workflows (the composition root), and the command line
+(``flowdesk.cli``), the desktop app (``flowdesk.app``) and ``flowdesk serve`` use it.
 """
 
 from __future__ import annotations
