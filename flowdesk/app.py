@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flowdesk.runtime import Runtime
-    from flowdesk.service import TriggerService
+    from flowdesk.trigger_server import TriggerServer
     from flowdesk.ui.main_window import MainWindow
 
 __all__ = ["build_app", "run_app"]
@@ -102,16 +102,16 @@ def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
     return window
 
 
-async def _start_service(window: MainWindow) -> TriggerService | None:
+async def _start_service(window: MainWindow) -> TriggerServer | None:
     """Run the webhook/schedule server while the app is open (setting ``serve.in_app``,
     on by default; port ``serve.port``, default 8686), on the window's engine and store (the
     runtime's). A busy port is reported, not fatal."""
-    from flowdesk.service import TriggerService
+    from flowdesk.trigger_server import TriggerServer
 
     store = window.library.store
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT") or not store.get_setting("serve.in_app", True):
         return None
-    service = TriggerService(window.controller.engine, "127.0.0.1",
+    service = TriggerServer(window.controller.engine, "127.0.0.1",
                              int(store.get_setting("serve.port", 8686)))
     try:
         await service.start()
@@ -191,7 +191,7 @@ async def _session(window: MainWindow, closed: asyncio.Event) -> None:
         await _shutdown(window, service)
 
 
-async def _shutdown(window: MainWindow, service: TriggerService | None) -> None:
+async def _shutdown(window: MainWindow, service: TriggerServer | None) -> None:
     if service is not None:
         await service.stop()
     await window.controller.aclose()  # stops the engine's services; the store closes last

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from flowdesk.engine import Engine
 from flowdesk.model import Workflow
-from flowdesk.service import TriggerService
 from flowdesk.store import open_store
+from flowdesk.trigger_server import TriggerServer
 
 
 class Served:
-    """A real TriggerService on 127.0.0.1 on its own loop in a thread; the test speaks raw
+    """A real TriggerServer on 127.0.0.1 on its own loop in a thread; the test speaks raw
     HTTP to it with blocking sockets."""
 
     def __init__(self, db: Path, busy_timeout: float = 10.0) -> None:
@@ -33,7 +33,7 @@ class Served:
         self.store.save_workflow(Workflow.model_validate({"name": "in", "nodes": [
             {"id": "hook", "type": "webhook", "data": {"config": {"path": "in"}}}]}))
         self.engine = Engine(self.store)
-        self.service = TriggerService(self.engine, port=0, tick_seconds=3600)
+        self.service = TriggerServer(self.engine, port=0, tick_seconds=3600)
         self._call(self.service.start())
         self.port = self.service.port
 

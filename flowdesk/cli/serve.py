@@ -15,12 +15,12 @@ __all__ = ["cmd_serve", "register"]
 def cmd_serve(args: argparse.Namespace) -> int:
     import signal
 
-    from flowdesk.service import TriggerService
+    from flowdesk.trigger_server import TriggerServer
 
     runtime = open_runtime(open_store(args))
 
     async def go() -> None:
-        service = TriggerService(runtime.engine, args.host, args.port)
+        service = TriggerServer(runtime.engine, args.host, args.port)
         await service.start()
         print(f"flowdesk serve: listening on http://{service.host}:{service.port} "
               "(webhooks at /hooks/<path>); schedules on; Ctrl+C or SIGTERM to stop",

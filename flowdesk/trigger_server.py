@@ -36,7 +36,7 @@ from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
 from flowdesk.model.workflow import Workflow
 
-__all__ = ["TriggerService"]
+__all__ = ["TriggerServer"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _parse_body(body: bytes, content_type: str) -> tuple[Any, str | None]:
         return text, None
 
 
-class TriggerService:
+class TriggerServer:
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 8686,
                  max_body: int = MAX_BODY, tick_seconds: float = 1.0) -> None:
         self.engine = engine
