@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from flowdesk.engine.context import StepContext, StepWaiting
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepType
+from flowdesk.engine.rules import edge_live
 from flowdesk.engine.stepexec import run_attempts, run_handler
 from flowdesk.model.errors import StepError
 from flowdesk.model.events import EventType, RunEvent
@@ -174,14 +175,9 @@ class RunExecutor:
     # -- graph bookkeeping -------------------------------------------------------------------
     def _edge_live(self, edge: Edge) -> bool:
         source = self.steps[edge.source]
-        step_type = self.types[edge.source]
-        if source.status is StepStatus.COMPLETED:
-            if step_type.catalog.ports and source.branch is not None:
-                return edge.source_handle == source.branch
-            return True
-        if source.status is StepStatus.FAILED and self.nodes[edge.source].data.continue_on_error:
-            return not step_type.catalog.ports
-        return False
+        return edge_live(source.status, source.branch, edge.source_handle,
+                         branching=bool(self.types[edge.source].catalog.ports),
+                         continue_on_error=self.nodes[edge.source].data.continue_on_error)
 
     def _scope_step(self, step_id: str) -> None:
         state = self.steps[step_id]
