@@ -75,13 +75,14 @@ def build_app(db: str | None = None, *, housekeeping: bool = True):  # type: ign
     from flowdesk.engine.functions import default_functions
     from flowdesk.paths import plugin_dir
     from flowdesk.secrets import SecretResolver, SecretStore
+    from flowdesk.steps import default_registry
     from flowdesk.store import open_store
     from flowdesk.ui.main_window import MainWindow
 
     store = open_store(db)
     services = Services(functions=default_functions(plugin_dir()))
     services.secrets = SecretResolver(SecretStore())
-    engine = Engine(store, services=services)
+    engine = Engine(store, default_registry(), services=services)
     controller = RunController(engine)
     library = WorkflowLibrary(store, engine.registry)
     window = MainWindow(library, controller)

@@ -88,12 +88,13 @@ def _make_engine(store: Store) -> Engine:
     from flowdesk.engine.functions import default_functions
     from flowdesk.paths import plugin_dir
     from flowdesk.secrets import SecretResolver, SecretStore
+    from flowdesk.steps import default_registry
 
     services = Services(functions=default_functions(plugin_dir()))
     services.secrets = SecretResolver(SecretStore())
     for problem in services.functions.load_errors:
         print(f"flowdesk: warning: {problem}", file=sys.stderr)
-    return Engine(store, services=services)
+    return Engine(store, default_registry(), services=services)
 
 
 def _emit_result(run: RunSnapshot, args: argparse.Namespace) -> int:

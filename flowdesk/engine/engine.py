@@ -44,17 +44,13 @@ class Engine:
     def __init__(
         self,
         store: RunStore,
-        registry: StepRegistry | None = None,
+        registry: StepRegistry,
         *,
         services: Services | None = None,
         max_concurrency: int | None = None,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
     ) -> None:
-        if registry is None:
-            from flowdesk.steps import default_registry
-
-            registry = default_registry()
         self.store = store
         self.registry = registry
         self.services = services or Services()
