@@ -30,7 +30,7 @@ from flowdesk.engine.retries import run_with_retries
 from flowdesk.engine.runstate import EVENT_PAYLOAD_LIMIT, RunState, truncate_for_event
 from flowdesk.engine.stepexec import run_handler
 from flowdesk.engine.waits import recheck_event_waits, refresh_waits, resolve_wait
-from flowdesk.model.errors import StepError
+from flowdesk.model.errors import InternalStepError, StepError
 from flowdesk.model.events import EventType
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
@@ -96,7 +96,7 @@ class RunExecutor:
         except StopIteration as done:
             run.complete(node_id, done.value, None)
             return True
-        except StepError as error:
+        except (StepError, InternalStepError) as error:
             run.complete(node_id, None, error)
             return True
         # it awaited after all: not pure; let a task finish it (nothing ran twice)

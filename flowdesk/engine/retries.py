@@ -16,7 +16,7 @@ from typing import Any
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.runstate import RunState
 from flowdesk.engine.stepexec import run_attempts
-from flowdesk.model.errors import StepError
+from flowdesk.model.errors import StepFailure
 from flowdesk.model.events import EventType
 
 __all__ = ["run_with_retries"]
@@ -34,7 +34,7 @@ async def run_with_retries(run: RunState, node_id: str,
                                     "run_attempt": run.run_attempt}]
         run.set_step(node_id, attempts=attempt, attempt_log=log)
 
-    def failed(attempt: int, error: StepError, delay: float | None) -> None:
+    def failed(attempt: int, error: StepFailure, delay: float | None) -> None:
         log = [dict(a) for a in state.attempt_log]
         if log:
             log[-1].update(finished_at=run.clock(), error=str(error))

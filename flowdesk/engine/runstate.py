@@ -26,7 +26,7 @@ from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.parts import RunParts
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.rules import edge_live
-from flowdesk.model.errors import StepError
+from flowdesk.model.errors import InternalStepError, StepError
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
@@ -243,7 +243,8 @@ class RunState:
             if error.info.get("kind") == "event":
                 self.new_event_waits.append(node_id)
         else:
-            message = str(error) if isinstance(error, StepError) else repr(error)
+            message = (str(error) if isinstance(error, StepError | InternalStepError)
+                       else repr(error))
             continued = self.nodes[node_id].data.continue_on_error
             extra = {"output": {"error": message}} if continued else {}
             self.set_step(node_id, status=StepStatus.FAILED, error=message,
