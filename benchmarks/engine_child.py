@@ -17,6 +17,7 @@ from _common import chain, fan_out
 
 from flowdesk.engine import Engine
 from flowdesk.model import Workflow
+from flowdesk.steps import default_registry
 from flowdesk.store import open_store
 
 
@@ -28,7 +29,7 @@ def main() -> None:
     workflow = Workflow.model_validate(definition)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(db or Path(tmp) / "b.db")
-        engine = Engine(store)
+        engine = Engine(store, default_registry())
 
         async def go() -> float:
             if shape == "code":  # warm the sandbox pool first, as a running app has it

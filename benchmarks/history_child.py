@@ -20,6 +20,7 @@ from _common import chain
 
 from flowdesk.engine import Engine
 from flowdesk.model import Workflow
+from flowdesk.steps import default_registry
 from flowdesk.store import open_store
 
 
@@ -57,7 +58,7 @@ def main() -> None:
         os.sync()  # an old database is on disk already: don't measure the seeding's flush
         seeded = time.perf_counter() - t
         store = open_store(path)
-        engine = Engine(store)
+        engine = Engine(store, default_registry())
         workflow = Workflow.model_validate(chain(500))
 
         async def go() -> float:

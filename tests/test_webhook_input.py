@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from flowdesk.engine import Engine
 from flowdesk.model import Workflow
+from flowdesk.steps import default_registry
 from flowdesk.store import open_store
 from flowdesk.trigger_server import TriggerServer
 
@@ -32,7 +33,7 @@ class Served:
         self.store = open_store(db, busy_timeout=busy_timeout)
         self.store.save_workflow(Workflow.model_validate({"name": "in", "nodes": [
             {"id": "hook", "type": "webhook", "data": {"config": {"path": "in"}}}]}))
-        self.engine = Engine(self.store)
+        self.engine = Engine(self.store, default_registry())
         self.service = TriggerServer(self.engine, port=0, tick_seconds=3600)
         self._call(self.service.start())
         self.port = self.service.port

@@ -18,6 +18,7 @@ from PySide6.QtGui import QUndoStack
 
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepRegistry
+from flowdesk.engine.rules import connect_problem
 from flowdesk.engine.validation import check_workflow_refs, validate
 from flowdesk.model.errors import Problem, UnknownStepType
 from flowdesk.model.workflow import Edge, Node, Workflow
@@ -113,23 +114,8 @@ class WorkflowDocument(QObject):
 
     def can_connect(self, source: str, handle: str | None, target: str) -> str | None:
         """None if an edge source→target through ``handle`` may be added, else why not."""
-        if not (self.has_node(source) and self.has_node(target)):
-            return "both ends must be steps"
-        if source == target:
-            return "a step cannot be connected to itself"
-        try:
-            target_type = self.registry.get(self.node(target).type)
-            if target_type.catalog.trigger:
-                return f"'{target}' is a trigger: it takes no input"
-        except (UnknownStepType, ImportError):
-            pass
-        for edge in self._workflow.edges:
-            if edge.source == source and edge.target == target and \
-                    edge.source_handle == handle:
-                return "these steps are already connected"
-        if WorkflowGraph(self._workflow).would_create_cycle(source, target):
-            return "this connection would create a cycle"
-        return None
+        problem = connect_problem(self._workflow, source, handle, target, self.registry)
+        return None if problem is None else str(problem)
 
     def new_node_id(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_-]+", "_", base).strip("_") or "step"

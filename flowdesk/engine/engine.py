@@ -19,6 +19,7 @@ from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.inputs import check_input
+from flowdesk.engine.parts import ExecutorSettings, RunParts
 from flowdesk.engine.persistence import RunStore
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.engine.services import Services
@@ -44,17 +45,13 @@ class Engine:
     def __init__(
         self,
         store: RunStore,
-        registry: StepRegistry | None = None,
+        registry: StepRegistry,
         *,
         services: Services | None = None,
         max_concurrency: int | None = None,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
     ) -> None:
-        if registry is None:
-            from flowdesk.steps import default_registry
-
-            registry = default_registry()
         self.store = store
         self.registry = registry
         self.services = services or Services()
@@ -104,12 +101,22 @@ class Engine:
             raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:
             # a run that never started has every step pending: no need to read them back
-            executor = RunExecutor(self, self.store.get_run(
+            executor = RunExecutor(self._parts(), self.store.get_run(
                 run_id, steps=status is not RunStatus.PENDING))
             await self._drive(executor)
         finally:
             self.store.release_run(run_id, self.owner)
         return executor.snapshot()
+
+    def _parts(self) -> RunParts:
+        """What an executor needs, with this engine's settings as they are now."""
+        return RunParts(
+            store=self.store, registry=self.registry, bus=self.bus, services=self.services,
+            owner=self.owner,
+            settings=ExecutorSettings(max_concurrency=self.max_concurrency,
+                                      poll_interval=self.poll_interval,
+                                      lease_seconds=self.lease_seconds),
+            shutting_down=lambda: self.shutting_down)
 
     async def _drive(self, executor: RunExecutor) -> None:
         self._active[executor.run_id] = executor
@@ -213,7 +220,7 @@ class Engine:
             if used == "current":
                 self.store.replace_run_definition(run_id, workflow, version)
                 run = self.store.get_run(run_id)
-            executor = RunExecutor(self, run)
+            executor = RunExecutor(self._parts(), run)
             executor.reset_for_retry(order, reason, definition=used, workflow_version=version)
             await self._drive(executor)
         finally:
@@ -229,7 +236,7 @@ class Engine:
         executor = self._active.get(run_id)
         if executor is None and self.store.claim_run(run_id, self.owner, self.lease_seconds):
             try:
-                await RunExecutor(self, self.store.get_run(run_id)).cancel_now(reason)
+                await RunExecutor(self._parts(), self.store.get_run(run_id)).cancel_now(reason)
             finally:
                 self.store.release_run(run_id, self.owner)
             return self.store.get_run(run_id)

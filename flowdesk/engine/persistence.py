@@ -1,8 +1,17 @@
-"""What the engine needs from a store. ``flowdesk.store.Store`` implements it; the engine
-never imports the store, so it can be wired to any implementation."""
+"""What the engine needs from a store, one protocol per aggregate, and ``RunStore`` (all).
+
+Contract: the engine depends on these protocols only, never on ``flowdesk.store``;
+``flowdesk.store.Store`` satisfies ``RunStore`` (mypy checks it in ``store/repository.py``),
+and any other implementation may be wired in by the composition root.
+- ``RunRecords``: runs, their steps and events, and the engine's tick writes.
+- ``WorkflowSource``: saved workflows a run or a sub-workflow step refers to.
+- ``RunLeases``: which process owns a run, cancel requests, what needs carrying on.
+- ``WaitInbox``: decisions and external events for waiting steps.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flowdesk.model.events import RunEvent
@@ -10,10 +19,10 @@ from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
 
-__all__ = ["RunStore"]
+__all__ = ["RunLeases", "RunRecords", "RunStore", "WaitInbox", "WorkflowSource"]
 
 
-class RunStore(Protocol):
+class RunRecords(Protocol):
     def create_run(
         self,
         workflow: Workflow,
@@ -39,32 +48,40 @@ class RunStore(Protocol):
         events: list[RunEvent],
     ) -> None: ...
 
-    def get_workflow(self, name: str) -> tuple[Workflow, int]: ...
-
-    def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None: ...
+    def get_events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]: ...
 
     def replace_run_definition(self, run_id: str, workflow: Workflow,
                                version: int | None) -> None: ...
 
+
+class WorkflowSource(Protocol):
+    def get_workflow(self, name: str) -> tuple[Workflow, int]: ...
+
+    def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None: ...
+
+
+class RunLeases(Protocol):
     def claim_run(self, run_id: str, owner: str, lease_seconds: float) -> bool: ...
 
     def release_run(self, run_id: str, owner: str) -> None: ...
 
     def is_owned(self, run_id: str) -> bool: ...
 
-    def get_events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]: ...
-
     def cancel_requested(self, run_id: str) -> str | None: ...
 
     def request_cancel(self, run_id: str, reason: str) -> None: ...
 
+    def resumable_runs(self) -> list[str]: ...
+
+
+class WaitInbox(Protocol):
     def consume_external_event(
         self, name: str, key: str | None, run_id: str, step_id: str
     ) -> dict[str, Any] | None: ...
 
     def waiting_steps(
         self, run_id: str | None = None, kind: str | None = None
-    ) -> list[dict[str, Any]]: ...
+    ) -> Sequence[Mapping[str, Any]]: ...
 
     def record_decision(self, run_id: str, step_id: str, decision: dict[str, Any]) -> None: ...
 
@@ -72,4 +89,6 @@ class RunStore(Protocol):
         self, name: str, key: str | None, data: Any, keep_seconds: float | None = None
     ) -> list[tuple[str, str]]: ...
 
-    def resumable_runs(self) -> list[str]: ...
+
+class RunStore(RunRecords, WorkflowSource, RunLeases, WaitInbox, Protocol):
+    """Everything the engine asks of a store."""

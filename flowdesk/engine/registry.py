@@ -10,18 +10,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from flowdesk.model.errors import UnknownStepType
 
-if TYPE_CHECKING:
-    from flowdesk.engine.context import StepContext
+__all__ = ["CatalogEntry", "Handler", "Resume", "StepRegistry", "StepType"]
 
-__all__ = ["CatalogEntry", "Handler", "StepRegistry", "StepType"]
-
-Handler = Callable[[Any, "StepContext"], Awaitable[Any]]
+# (config, StepContext) -> output. The context is typed where a handler is written (each step
+# module annotates ``ctx: StepContext``), not here: StepContext holds the services, which hold
+# this registry, so naming it here would be an import cycle.
+Handler = Callable[[Any, Any], Awaitable[Any]]
+# (config, decision, StepContext) -> output
+Resume = Callable[[Any, Any, Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class StepType:
     # which output port a completed step took, for branching steps
     branch: Callable[[Any], str] | None = None
     # called with the decision when a waiting step is resumed (approvals, events)
-    resume: Callable[[Any, Any, StepContext], Awaitable[Any]] | None = None
+    resume: Resume | None = None
     # a pure step does no I/O and never awaits: the engine may run it inline, without a
     # task, batching a run of such steps into one transaction
     pure: bool = False

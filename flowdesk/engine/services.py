@@ -1,14 +1,16 @@
 """Long-lived services shared by every step of every run in one engine.
 
 Everything here is created lazily: a workflow without an HTTP step never imports httpx, one
-without code never starts a sandbox worker.
+without code never starts a sandbox worker. The secrets are whatever the composition root
+passes (``flowdesk.secrets.SecretResolver``); the engine knows them only as ``Secrets``, and
+without one it uses ``NoSecrets`` (no secret is configured, nothing to mask).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowdesk.engine.functions import FunctionRegistry
 
@@ -19,10 +21,44 @@ if TYPE_CHECKING:
     from flowdesk.engine.registry import StepRegistry
     from flowdesk.engine.sandbox import SandboxPool
 
-__all__ = ["ChildRunner", "ServiceSettings", "Services"]
+__all__ = ["ChildRunner", "NoSecrets", "Secrets", "ServiceSettings", "Services"]
 
 # (workflow name, input, parent run id, parent step id, idempotency key) -> child output
 ChildRunner = Callable[[str, Any, str, str, str], Awaitable[Any]]
+
+
+class Secrets(Protocol):
+    """``secrets`` in the template scope: a mapping of names to values that remembers which
+    values it revealed (``revealed``) so that ``redact`` can mask them in what is recorded."""
+
+    revealed: set[str]
+
+    def __getitem__(self, name: str) -> Any: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def redact(self, value: Any) -> Any: ...
+
+
+class NoSecrets(Mapping[str, Any]):
+    """No secret is configured: every name is missing and nothing needs masking."""
+
+    def __init__(self) -> None:
+        self.revealed: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def redact(self, value: Any) -> Any:
+        return value
 
 
 @dataclass
@@ -38,6 +74,7 @@ class Services:
         functions: FunctionRegistry | None = None,
         settings: ServiceSettings | None = None,
         http_client: httpx.AsyncClient | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.functions = functions or FunctionRegistry()
         self.settings = settings or ServiceSettings()
@@ -48,9 +85,7 @@ class Services:
         self.registry: StepRegistry | None = None  # set by the engine that owns these services
         self.store: RunStore | None = None  # likewise
         self.on_close: list[Callable[[], None]] = []  # e.g. dispose pooled connections
-        from flowdesk.secrets import SecretResolver
-
-        self.secrets = SecretResolver()  # replaced by one backed by the secret store
+        self.secrets: Secrets = secrets if secrets is not None else NoSecrets()
 
     @property
     def http(self) -> httpx.AsyncClient:

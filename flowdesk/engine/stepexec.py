@@ -19,18 +19,18 @@ from flowdesk.engine.context import StepContext, StepWaiting
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.retry import backoff_delay
 from flowdesk.engine.templates import render
-from flowdesk.model.errors import StepConfigError, StepError, StepTimeout
+from flowdesk.model.errors import (
+    InternalStepError,
+    StepConfigError,
+    StepError,
+    StepFailure,
+    StepTimeout,
+)
 from flowdesk.model.workflow import RetryPolicy, format_validation_error
 
 __all__ = ["InternalStepError", "prepare_config", "run_attempts", "run_handler"]
 
 log = logging.getLogger(__name__)
-
-
-class InternalStepError(StepError):
-    """A handler raised something that is not a StepError: a bug, reported with its type."""
-
-    retriable = False
 
 
 def prepare_config(step_type: StepType, raw: dict[str, Any], scope: Any) -> BaseModel:
@@ -57,7 +57,7 @@ async def run_handler(
             return await _attempt(step_type, raw_config, ctx)
         async with asyncio.timeout(timeout):
             return await _attempt(step_type, raw_config, ctx)
-    except (StepError, StepWaiting, asyncio.CancelledError):
+    except (StepError, InternalStepError, StepWaiting, asyncio.CancelledError):
         raise
     except TimeoutError:
         raise StepTimeout(f"timed out after {timeout:g} s") from None
@@ -82,7 +82,7 @@ async def run_attempts(
     timeout: float | None,
     first_attempt: int = 1,
     on_attempt_started: Callable[[int], None] | None = None,
-    on_attempt_failed: Callable[[int, StepError, float | None], None] | None = None,
+    on_attempt_failed: Callable[[int, StepFailure, float | None], None] | None = None,
 ) -> tuple[Any, int]:
     """Run attempts until one succeeds or the policy gives up; return (output, attempt).
 
@@ -95,8 +95,9 @@ async def run_attempts(
             on_attempt_started(attempt)
         try:
             return await run_handler(step_type, raw_config, make_ctx(attempt), timeout), attempt
-        except StepError as error:
-            if retry is not None and error.retriable and attempt < max_attempts:
+        except (StepError, InternalStepError) as error:
+            if retry is not None and isinstance(error, StepError) and error.retriable \
+                    and attempt < max_attempts:
                 delay = backoff_delay(retry, attempt)
                 if on_attempt_failed is not None:
                     on_attempt_failed(attempt, error, delay)

@@ -8,6 +8,7 @@
     ├── NotFound               an unknown run, workflow or step
     ├── StoreError             the database file is locked, damaged or not ours
     ├── DecisionError          a decision/event that cannot apply (step not waiting, twice...)
+    ├── InternalStepError      a handler crashed (a bug of flowdesk or a plugin); never retried
     └── StepError              a step failed; ``retriable`` says if another attempt may help
         ├── StepConfigError    the step's config is wrong (never retried)
         ├── TemplateError      a template refers to a missing path or is malformed
@@ -15,7 +16,9 @@
         └── StepTimeout        the step ran past its time limit (retried)
 
 ``StepError`` is "the user's step failed"; any other exception escaping a handler is a bug
-of flowdesk or of a plugin and is recorded as an internal error, never retried.
+of flowdesk or of a plugin: the engine turns it into an ``InternalStepError`` ("internal
+error: <type>: <message>"), which is not a ``StepError``, and records the step as failed
+with that message, never retrying it. ``StepFailure`` is either of the two.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ __all__ = [
     "DecisionError",
     "ExpressionError",
     "FlowdeskError",
+    "InternalStepError",
     "InvalidInput",
     "NotFound",
     "Problem",
     "StepConfigError",
     "StepError",
+    "StepFailure",
     "StepTimeout",
     "StoreError",
     "TemplateError",
@@ -137,3 +142,18 @@ class ExpressionError(StepError):
 
 class StepTimeout(StepError):
     retriable = True
+
+
+class InternalStepError(FlowdeskError):
+    """A handler raised something that is not a StepError: a bug, reported with its type.
+    Not a ``StepError``: "the engine or a plugin crashed" is not "the step failed"."""
+
+    retriable = False
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+# what a step attempt may end with, besides its output: its own failure or a crash
+StepFailure = StepError | InternalStepError

@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from flowdesk.engine.context import StepContext
 from flowdesk.engine.registry import CatalogEntry, StepType
 from flowdesk.engine.stepexec import run_attempts
-from flowdesk.model.errors import StepConfigError, StepError, UnknownStepType
+from flowdesk.model.errors import (
+    InternalStepError,
+    StepConfigError,
+    StepError,
+    UnknownStepType,
+)
 from flowdesk.model.workflow import RetryPolicy
 from flowdesk.steps._base import StepConfig
 
@@ -90,7 +95,7 @@ async def run(config: ForEachConfig, ctx: StepContext) -> dict[str, Any]:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for index, task in enumerate(tasks):
                 error = task.exception() if task.done() and not task.cancelled() else None
-                if isinstance(error, StepError):
+                if isinstance(error, StepError | InternalStepError):
                     raise StepError(f"item {index} failed: {error}",
                                     retriable=error.retriable) from None
                 if error is not None:
@@ -98,7 +103,7 @@ async def run(config: ForEachConfig, ctx: StepContext) -> dict[str, Any]:
         for index, task in enumerate(tasks):
             try:
                 results[index] = await task
-            except StepError as exc:
+            except (StepError, InternalStepError) as exc:  # a crash fails only its item
                 results[index] = {"error": str(exc)}
                 failed += 1
     finally:

@@ -179,6 +179,15 @@ async def test_internal_error_is_reported_not_retried(engine: Engine) -> None:
     assert run.status is RunStatus.FAILED
     assert run.steps["b"].attempts == 1
     assert "internal error: RuntimeError: a bug in a handler" in run.steps["b"].error
+    assert run.steps["b"].attempt_log[-1].error == run.steps["b"].error
+
+
+def test_a_crash_is_not_a_step_failure() -> None:
+    # STYLE.md rule 7: "the engine or a plugin crashed" is not "the step failed"
+    from flowdesk.model.errors import FlowdeskError, InternalStepError, StepError
+
+    assert not issubclass(InternalStepError, StepError)
+    assert issubclass(InternalStepError, FlowdeskError)
 
 
 async def test_cancelling_the_task_cancels_the_run_cleanly(engine: Engine) -> None:

@@ -161,3 +161,19 @@ async def test_webhook_outputs_the_run_input(engine: Engine) -> None:
                                "config": {"output": "{{ steps.hook.output.body.id }}"}}],
                              [("hook", "t")]), {"body": {"id": 9}, "headers": {}, "query": {}})
     assert run.steps["t"].output == 9
+
+
+async def test_for_each_records_a_crashing_item_as_that_item_failed(engine: Engine) -> None:
+    # a handler bug inside for_each stays an "internal error" of that item (not a StepError,
+    # but not a crash of the whole for_each either)
+    run = await engine.run(W([{"id": "loop", "type": "for_each", "config": {
+        "items": [1, 2], "fail_fast": False, "step": {"type": "boom"}}}]))
+    assert run.status is RunStatus.COMPLETED
+    out = run.steps["loop"].output
+    assert out["failed"] == 2
+    assert out["results"][0] == {"error": "internal error: RuntimeError: a bug in a handler"}
+    fast = await engine.run(W([{"id": "loop", "type": "for_each", "config": {
+        "items": [1], "step": {"type": "boom"}}}], name="fast"))
+    assert fast.status is RunStatus.FAILED
+    assert fast.steps["loop"].error == \
+        "item 0 failed: internal error: RuntimeError: a bug in a handler"

@@ -23,7 +23,7 @@ def pg_url(postgres: PostgresCluster) -> str:
 def test_the_store_opens_a_postgres_url(pg_url: str) -> None:
     store = open_store(pg_url)  # the spelling hosts hand out, mapped to psycopg
     try:
-        assert store.engine.dialect.driver == "psycopg"
+        assert store.db.dialect.driver == "psycopg"
         store.save_workflow(Workflow.model_validate(wf([{"id": "a"}], name="on-pg")))
         assert [w.name for w in store.list_workflows()] == ["on-pg"]
     finally:

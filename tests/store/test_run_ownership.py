@@ -80,7 +80,7 @@ def test_the_migration_moves_a_database_of_the_previous_revision(tmp_path: Path)
 
     store = open_store(tmp_path / "old.db")
     try:
-        with store.engine.connect() as conn:
+        with store.db.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
                 == "0004"
         assert [r.id for r in store.list_runs(limit=None)] == ["r4", "r3", "r2", "r1"]

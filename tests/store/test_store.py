@@ -18,14 +18,14 @@ from flowdesk.store.tables import metadata
 
 
 def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     store = open_store(tmp_path / "wal.db")
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.close()
@@ -60,7 +60,7 @@ def test_deleting_a_run_cascades_to_steps_and_events(store: Store) -> None:
     run, _ = store.create_run(wf, {})
     store.write(run.id, {"status": RunStatus.RUNNING}, {},
                 [RunEvent(run_id=run.id, seq=1, type=EventType.RUN_STARTED, ts=time.time())])
-    with store.engine.begin() as conn:
+    with store.db.begin() as conn:
         conn.execute(sa.text("DELETE FROM runs WHERE id = :id"), {"id": run.id})
         assert conn.execute(sa.text("SELECT count(*) FROM run_events")).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM step_runs")).scalar() == 0

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.run_controller import StepView
+from flowdesk.engine.rules import EdgeState, edge_state
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.status import StepStatus
 from flowdesk.ui.canvas.items import EdgeItem, NodeItem, NoteItem
@@ -185,16 +186,13 @@ class WorkflowScene(QGraphicsScene):
     def _edge_state(self, item: EdgeItem) -> None:
         source = self.views_by_step.get(item.source)
         target = self.views_by_step.get(item.target)
-        if source is None:
-            item.set_state(None)
-        elif source.status is StepStatus.COMPLETED and (
-                source.branch is None or source.branch == item.handle):
+        state = EdgeState.UNDECIDED if source is None else \
+            edge_state(source.status, source.branch, item.handle)
+        if state is EdgeState.LIVE:
             item.set_state("taken" if target is None or
                            target.status is not StepStatus.SKIPPED else "dead")
-        elif source.status in (StepStatus.SKIPPED, StepStatus.COMPLETED):
-            item.set_state("dead")
         else:
-            item.set_state(None)
+            item.set_state("dead" if state is EdgeState.DEAD else None)
 
     def _animate(self) -> None:
         for node_id, view in self.views_by_step.items():
