@@ -281,13 +281,14 @@ class WorkflowLibrary(QObject):
     def runs(self, name: str, limit: int = 200) -> list[RunSnapshot]:
         return self.store.list_runs(workflow=name, limit=limit)
 
-    def run(self, run_id: str) -> RunSnapshot:
+    def get_run(self, run_id: str) -> RunSnapshot:
+        """The run's whole stored record (UnknownRun when there is none)."""
         return self.store.get_run(run_id)
 
     def run_status(self, run_id: str) -> RunStatus:
         return self.store.run_status(run_id)
 
-    def step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
+    def get_step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
         return self.store.get_step_run(run_id, step_id)
 
     def events(self, run_id: str) -> list:

@@ -13,7 +13,7 @@ def _library(window: MainWindow, *names: str) -> LibraryDialog:
     for name in names:
         window.library.create(name)
     window.open_workflow(names[0])
-    return window.show_library()
+    return window.files.show_library()
 
 
 def _visible(dialog: LibraryDialog) -> list[str]:

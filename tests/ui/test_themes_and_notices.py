@@ -27,13 +27,13 @@ def contrast(a: QColor, b: QColor) -> float:
 
 
 def _set_theme(window: MainWindow, dark: bool) -> None:
-    window.act_dark.setChecked(dark)
+    window.menus.act_dark.setChecked(dark)
     window.toggle_theme()
 
 
 def test_the_highlighted_row_of_a_combo_popup_is_legible(window, qtbot) -> None:
     window.new_workflow()
-    window.actions_.add_step("http_request", QPointF(0, 0))
+    window.canvas_actions.add_step("http_request", QPointF(0, 0))
     combo = window.inspector.fields["method"]
     assert isinstance(combo, QComboBox)
     for dark in (False, True):

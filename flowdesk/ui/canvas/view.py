@@ -23,11 +23,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsTextItem, QGraphicsView, QWidget
 
 from flowdesk.ui.canvas.scene import WorkflowScene
+from flowdesk.ui.mime import STEP_MIME, dragged_step, workflow_files
 from flowdesk.ui.theme import current_theme
 
-__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]
-
-STEP_MIME = "application/x-flowdesk-step"
+__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]  # STEP_MIME: re-exported from ui.mime
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 
 
@@ -223,34 +222,32 @@ class WorkflowView(QGraphicsView):
 
     # -- drops from the palette --------------------------------------------------------------
     @staticmethod
-    def _workflow_file(event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> str | None:
-        for url in event.mimeData().urls():
-            if url.isLocalFile() and url.toLocalFile().lower().endswith(".json"):
-                return url.toLocalFile()
-        return None
+    def _accepts(event: QDragEnterEvent | QDragMoveEvent) -> bool:
+        return dragged_step(event.mimeData()) is not None or bool(
+            workflow_files(event.mimeData()))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
+        if self._accepts(event):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
+        if self._accepts(event):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME):
-            step_type = bytes(event.mimeData().data(STEP_MIME).data()).decode()
+        step_type = dragged_step(event.mimeData())
+        if step_type is not None:
             self.step_dropped.emit(step_type, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
             return
-        path = self._workflow_file(event)
-        if path is not None:
+        paths = workflow_files(event.mimeData())
+        if paths:
             event.acceptProposedAction()
-            self.file_dropped.emit(path)
+            self.file_dropped.emit(paths[0])
             return
         super().dropEvent(event)
 

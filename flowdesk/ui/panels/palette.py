@@ -4,6 +4,7 @@ Drag an entry onto the canvas, or double-click it to add it in the middle of the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.engine.registry import CatalogEntry
-from flowdesk.ui.canvas.view import STEP_MIME
+from flowdesk.ui.mime import STEP_MIME, step_mime
 from flowdesk.ui.theme import step_icon
 
 __all__ = ["Palette"]
@@ -25,13 +26,9 @@ _TYPE_ROLE = Qt.ItemDataRole.UserRole
 
 
 class _Tree(QTreeWidget):
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
-        mime = QMimeData()
-        types = [i.data(0, _TYPE_ROLE) for i in items if i.data(0, _TYPE_ROLE)]
-        if types:
-            mime.setData(STEP_MIME, types[0].encode())
-            mime.setText(types[0])
-        return mime
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        types = [str(i.data(0, _TYPE_ROLE)) for i in items if i.data(0, _TYPE_ROLE)]
+        return step_mime(types[0]) if types else QMimeData()
 
     def mimeTypes(self) -> list[str]:
         return [STEP_MIME]
