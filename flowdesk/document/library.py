@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -18,6 +19,7 @@ from flowdesk.document.document import WorkflowDocument
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.importers import load_workflow_file
 from flowdesk.model.errors import Problem, StoreError
+from flowdesk.model.events import RunEvent
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
@@ -291,8 +293,8 @@ class WorkflowLibrary(QObject):
     def get_step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
         return self.store.get_step_run(run_id, step_id)
 
-    def events(self, run_id: str) -> list:
+    def events(self, run_id: str) -> list[RunEvent]:
         return self.store.get_events(run_id)
 
-    def waiting(self) -> list[dict]:
+    def waiting(self) -> list[dict[str, Any]]:
         return [dict(w) for w in self.store.waiting_steps()]

@@ -4,6 +4,8 @@ the store is WorkflowLibrary; its run reads are counted (the real methods run)."
 
 from __future__ import annotations
 
+import itertools
+
 from flowdesk.document.commands import AddItemsCommand
 from flowdesk.model import StepStatus
 
@@ -17,7 +19,7 @@ def chain(window, length: int) -> list[str]:
     nodes = [{"id": sid, "type": "delay", "position": {"x": 260 * i, "y": 0},
               "data": {"config": {"seconds": 0.01}}} for i, sid in enumerate(ids)]
     edges = [{"id": f"e{i}", "source": a, "target": b}
-             for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))]
+             for i, (a, b) in enumerate(itertools.pairwise(ids))]
     window.doc.undo_stack.push(AddItemsCommand(window.doc, nodes, edges, "Add"))
     return ids
 
@@ -44,8 +46,7 @@ def run_counting(window, qtbot, monkeypatch, length: int) -> tuple[dict[str, int
     assert run_id is not None
     qtbot.waitUntil(lambda: window.status_label.text().endswith("completed"), timeout=30000)
     qtbot.waitUntil(lambda: "completed" in window.step_details.title.text(), timeout=5000)
-    for name in RUN_READS:
-        monkeypatch.undo()  # the next run counts afresh
+    monkeypatch.undo()  # the next run counts afresh
     window.controller.events_received.disconnect(events.extend)
     return reads, len(events), window.controller.flushes - flushes
 

@@ -20,7 +20,14 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsTextItem, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QWidget,
+)
 
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.mime import STEP_MIME, dragged_step, workflow_files
@@ -53,11 +60,12 @@ class WorkflowView(QGraphicsView):
         self.minimap = MiniMap(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def setScene(self, scene: WorkflowScene | None) -> None:
+    def setScene(self, scene: QGraphicsScene | None) -> None:
+        """Show ``scene`` (a WorkflowScene; the minimap follows it)."""
         super().setScene(scene)
         self.minimap.setScene(scene)
         self.minimap.refit()
-        if scene is not None:
+        if isinstance(scene, WorkflowScene):
             # the minimap moves out of the way of the selection
             scene.selectionChanged.connect(self.minimap.place)
             scene.nodes_moved.connect(lambda _moves: self.minimap.place())
@@ -333,10 +341,10 @@ class MiniMap(QGraphicsView):
             rect = QRectF(-400, -300, 800, 600)
         self.fitInView(rect.adjusted(-200, -200, 200, 200), Qt.AspectRatioMode.KeepAspectRatio)
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, QColor(current_theme().window))
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         visible = self.main.visible_scene_rect()
         color = QColor(current_theme().selection)
         painter.setPen(QPen(color, 2 / max(self.transform().m11(), 1e-3)))
