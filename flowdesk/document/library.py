@@ -60,7 +60,8 @@ class WorkflowLibrary(QObject):
         self.save_error: str | None = None
 
     # -- listing -----------------------------------------------------------------------------
-    def names(self) -> list[WorkflowInfo]:
+    def workflows(self) -> list[WorkflowInfo]:
+        """The stored workflows (name, version, when saved), by name."""
         return self.store.list_workflows()
 
     def saved_names(self) -> set[str]:

@@ -159,7 +159,7 @@ class LibraryController:
         doc = self.shell.doc
         if doc is None or name == doc.name:
             return
-        if any(w.name == name for w in self.library.names()):
+        if any(w.name == name for w in self.library.workflows()):
             self.shell.notify(f"A workflow named '{name}' already exists")
             return
         doc.undo_stack.push(RenameWorkflowCommand(doc, name))
@@ -205,7 +205,7 @@ class LibraryController:
     # -- the Workflows dialog ----------------------------------------------------------------
     def show_library(self) -> LibraryDialog:
         dialog = LibraryDialog(self.parent)
-        dialog.set_workflows(self.library.names())
+        dialog.set_workflows(self.library.workflows())
 
         def opened(name: str) -> None:
             dialog.accept()
@@ -227,22 +227,22 @@ class LibraryController:
                 except FlowdeskError as exc:
                     self.shell.notify(str(exc))
                     return
-            dialog.set_workflows(self.library.names(), highlight=new.strip())
+            dialog.set_workflows(self.library.workflows(), highlight=new.strip())
 
         def duplicated(name: str) -> None:
             copy = self.library.duplicate(name)
-            dialog.set_workflows(self.library.names(), highlight=copy)
+            dialog.set_workflows(self.library.workflows(), highlight=copy)
 
         def deleted(name: str) -> None:
             self.library.delete(name)
             if self.shell.doc is not None and self.shell.doc.name == name:
                 self.shell.doc = None
-                remaining = self.library.names()
+                remaining = self.library.workflows()
                 if remaining:
                     self.open_workflow(remaining[0].name)
                 else:
                     self.new_workflow()
-            dialog.set_workflows(self.library.names())
+            dialog.set_workflows(self.library.workflows())
             self.shell.notify(f"Deleted the workflow '{name}'")
 
         def imported() -> None:
@@ -253,7 +253,7 @@ class LibraryController:
                     self._notify_import_problems(path)
                 except FlowdeskError as exc:
                     self.shell.notify(str(exc))
-                dialog.set_workflows(self.library.names())
+                dialog.set_workflows(self.library.workflows())
 
         def exported(name: str) -> None:
             path, _ = QFileDialog.getSaveFileName(dialog, "Export workflow", f"{name}.json",
@@ -274,7 +274,7 @@ class LibraryController:
     def first_start(self) -> None:
         """Open the last workflow, or welcome a new user and offer the examples."""
         last = self.settings.value("last_workflow", "", str)
-        names = [w.name for w in self.library.names()]
+        names = [w.name for w in self.library.workflows()]
         if last in names:
             self.open_workflow(str(last))
             return

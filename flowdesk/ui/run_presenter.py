@@ -59,7 +59,7 @@ class RunPresenter:
         self.library = library
         self.controller = controller
         self.shell = shell
-        self.w = widgets
+        self.widgets = widgets
         self._state_changed = state_changed  # the window updates its actions
         self._reselect = reselect  # the window re-shows the selected step
         self._open_workflow = open_workflow
@@ -94,8 +94,8 @@ class RunPresenter:
         self.scene = scene
         self.current_run = None
         self.update_run_label()  # the previous workflow's run is not this one's
-        self.w.event_log.show_run(None, [])
-        self.w.step_details.show_step(None, None)
+        self.widgets.event_log.show_run(None, [])
+        self.widgets.step_details.show_step(None, None)
         self.refresh_history()
         self.show_resumed_run()
 
@@ -107,7 +107,7 @@ class RunPresenter:
         self._views[run_id] = views
         if self.scene is not None:
             self.scene.apply_step_views(views, replace=True)
-        self.w.event_log.show_run(run_id, events)
+        self.widgets.event_log.show_run(run_id, events)
         self._reselect()
         self.update_run_label()
         self._state_changed()
@@ -135,9 +135,9 @@ class RunPresenter:
 
     def show_step_details(self, node_id: str | None) -> None:
         if node_id is None or self.current_run is None:
-            self.w.step_details.show_step(node_id, None)
+            self.widgets.step_details.show_step(node_id, None)
             return
-        self.w.step_details.show_step(node_id, self._step_details(self.current_run, node_id))
+        self.widgets.step_details.show_step(node_id, self._step_details(self.current_run, node_id))
 
     def _step_details(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
         view = self._views.get(run_id, {}).get(step_id)
@@ -164,7 +164,7 @@ class RunPresenter:
         if len(selected) == 1 and selected[0] in views:
             view = views[selected[0]]
             if view.status is StepStatus.RUNNING and "text" in view.extra:
-                self.w.step_details.show_streaming(selected[0], view.extra["text"])
+                self.widgets.step_details.show_streaming(selected[0], view.extra["text"])
             else:
                 self.show_step_details(selected[0])
 
@@ -175,20 +175,20 @@ class RunPresenter:
             self._state_changed()
             if RunStatus(status) is not RunStatus.RUNNING:
                 self._reselect()
-        if run_id == self.current_run or self.w.history.has_run(run_id):
+        if run_id == self.current_run or self.widgets.history.has_run(run_id):
             # any run listed in History, shown or not (e.g. one approved in the inbox)
             self.refresh_history()
 
     def update_run_label(self) -> None:
         status = self.status()
         if self.current_run is None or status is None:
-            self.w.status_label.setText("")
+            self.widgets.status_label.setText("")
         else:
-            self.w.status_label.setText(f"run {self.current_run[:8]}: {status.value}")
+            self.widgets.status_label.setText(f"run {self.current_run[:8]}: {status.value}")
 
     def refresh_history(self) -> None:
         if self.shell.doc is not None:
-            self.w.history.set_runs(self.library.runs(self.shell.doc.name))
+            self.widgets.history.set_runs(self.library.runs(self.shell.doc.name))
 
     # -- commands ----------------------------------------------------------------------------
     def start_run(self, run_input: Any = None) -> str | None:
@@ -199,12 +199,12 @@ class RunPresenter:
         try:
             run_id = self.controller.start_run(doc.snapshot(), run_input, doc.version)
         except FlowdeskError as exc:
-            self.w.tabs.setCurrentWidget(self.w.problems)
+            self.widgets.tabs.setCurrentWidget(self.widgets.problems)
             self.shell.notify(f"Run refused: {exc}")
             return None
         views = {n.id: StepView() for n in doc.workflow.nodes}
         self._show(run_id, self._status.get(run_id, RunStatus.PENDING), views, [])
-        self.w.tabs.setCurrentWidget(self.w.event_log)
+        self.widgets.tabs.setCurrentWidget(self.widgets.event_log)
         self.refresh_history()
         return run_id
 
@@ -239,18 +239,18 @@ class RunPresenter:
     def show_approvals(self) -> None:
         """Bring the Approvals tab forward, ready to type a comment on the first approval."""
         self.refresh_approvals()
-        self.w.tabs.setCurrentWidget(self.w.approvals)
-        dock = self.w.tabs.parentWidget()
+        self.widgets.tabs.setCurrentWidget(self.widgets.approvals)
+        dock = self.widgets.tabs.parentWidget()
         if dock is not None:
             dock.show()
             dock.raise_()
-        self.w.approvals.focus_first()
+        self.widgets.approvals.focus_first()
 
     def refresh_approvals(self) -> None:
         waiting = self.library.waiting()
-        self.w.approvals.set_waiting(waiting)
+        self.widgets.approvals.set_waiting(waiting)
         approvals = sum(1 for w in waiting if w.get("kind") == "approval")
-        self.w.tabs.setTabText(APPROVALS_TAB,
+        self.widgets.tabs.setTabText(APPROVALS_TAB,
                                f"Approvals ({approvals})" if approvals else "Approvals")
 
     def _decide(self, run_id: str, step_id: str, approved: bool, comment: str,

@@ -241,7 +241,7 @@ def test_first_start_offers_the_examples(window, qtbot) -> None:
     window.first_start()
     assert window.welcome.isVisible()
     window.welcome.examples.click()
-    names = {w.name for w in window.library.names()}
+    names = {w.name for w in window.library.workflows()}
     assert {"Order batch", "Refund approval", "Lead scoring"} <= names
     assert window.doc is not None and window.doc.name in names
     assert window.scene.node_items  # an example is open on the canvas

@@ -33,7 +33,7 @@ def _drop(target, path: Path) -> QDropEvent:
 
 
 def _names(window: MainWindow) -> list[str]:
-    return sorted(w.name for w in window.library.names())
+    return sorted(w.name for w in window.library.workflows())
 
 
 def test_dropping_a_workflow_file_opens_it(window, tmp_path) -> None:
@@ -74,7 +74,7 @@ def test_a_file_opened_before_offers_the_stored_workflow(window, tmp_path) -> No
     box = window.open_file(str(path))
     box.button(QMessageBox.StandardButton.Cancel).click()  # nothing happens
     assert window.doc.name == "Refund approval (2)"
-    assert len(window.library.names()) == len(before) + 2
+    assert len(window.library.workflows()) == len(before) + 2
 
 
 def test_a_file_imported_then_renamed_is_still_recognised(window, tmp_path) -> None:

@@ -105,16 +105,16 @@ def test_switching_workflows_clears_the_previous_run_from_the_status_bar(window,
 
 def test_first_start_with_the_examples_makes_no_empty_workflow(window) -> None:
     window.first_start()
-    assert window.library.names() == []  # nothing made before the user chooses
+    assert window.library.workflows() == []  # nothing made before the user chooses
     window.welcome.examples.click()
-    names = [w.name for w in window.library.names()]
+    names = [w.name for w in window.library.workflows()]
     assert names and not any(n.startswith("Untitled workflow") for n in names)
 
 
 def test_first_start_empty_makes_one_empty_workflow(window) -> None:
     window.first_start()
     window.welcome.empty.click()
-    assert [w.name for w in window.library.names()] == ["Untitled workflow"]
+    assert [w.name for w in window.library.workflows()] == ["Untitled workflow"]
     assert window.doc is not None and window.doc.name == "Untitled workflow"
 
 
