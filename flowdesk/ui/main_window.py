@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.runs = RunPresenter(
             library, controller, self,
             RunWidgets(self.tabs, self.event_log, self.step_details, self.history,
-                       self.approvals, self.problems, self.status_label),
+                       self.approvals, self.problems, self.status_label), self,
             state_changed=self._update_actions, reselect=self._selection_changed,
             open_workflow=self.files.open_workflow)
         controller.error_raised.connect(self.notify)

@@ -37,20 +37,25 @@ class Notifier(QObject):
         self.notice.emit(text)
 
 
-class SaveIndicator:
-    """The status bar's saved / NOT saved marks for the open workflow."""
+class SaveIndicator(QObject):
+    """The status bar's saved / NOT saved marks for the open workflow. A child of the
+    window (``notifier``'s parent), so the library's signals stop reaching it with it."""
 
     def __init__(self, library: WorkflowLibrary, status_bar: QStatusBar, notifier: Notifier,
                  title_changed: Callable[[], None]) -> None:
+        super().__init__(notifier.parent())
+        self._status_bar = status_bar
         self._notifier = notifier
         self._title_changed = title_changed
         self.label = QLabel()
         self.label.setProperty("role", "error")
         self.label.hide()
         status_bar.addPermanentWidget(self.label)
-        library.saved.connect(lambda name, version: status_bar.showMessage(
-            f"Saved '{name}' (version {version})", 3000))
+        library.saved.connect(self.saved)
         library.save_failed.connect(self.save_failed)
+
+    def saved(self, name: str, version: int) -> None:
+        self._status_bar.showMessage(f"Saved '{name}' (version {version})", 3000)
 
     def save_failed(self, message: str) -> None:
         """A failed save is shown at once: title, a lasting status-bar mark, a notice;

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QTabWidget
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
 
 from flowdesk.document.library import WorkflowLibrary
 from flowdesk.document.run_controller import RunController, StepView
@@ -51,11 +52,15 @@ class RunWidgets:
     status_label: QLabel
 
 
-class RunPresenter:
+class RunPresenter(QObject):
+    """A QObject child of the window: when the window goes, so do its connections to the
+    RunController (which outlives it), and no event reaches a deleted widget."""
+
     def __init__(self, library: WorkflowLibrary, controller: RunController,
-                 shell: WindowShell, widgets: RunWidgets, *,
+                 shell: WindowShell, widgets: RunWidgets, parent: QWidget, *,
                  state_changed: Callable[[], None], reselect: Callable[[], None],
                  open_workflow: Callable[[str], None]) -> None:
+        super().__init__(parent)
         self.library = library
         self.controller = controller
         self.shell = shell

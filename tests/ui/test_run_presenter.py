@@ -90,3 +90,22 @@ def test_a_past_run_opened_from_history_is_read_once(window, qtbot, monkeypatch)
         assert window.step_details.output.value["waited_seconds"] >= 0
     assert reads == {"get_run": 1, "get_step_run": 0}
     assert window.status_label.text() == f"run {run_id[:8]}: completed"
+
+
+def test_a_closed_window_hears_no_more_of_the_runs(window, qtbot) -> None:
+    """The library and the RunController outlive a window: once it is deleted, their
+    signals reach none of its parts (pytest-qt fails the test on an exception in a slot)."""
+    import shiboken6
+
+    from flowdesk.ui.main_window import MainWindow
+
+    other = MainWindow(window.library, window.controller)
+    step_details, approvals = other.step_details, other.approvals
+    other.runs.current_run = "r"  # as if it showed a run
+    shiboken6.delete(other)
+    assert not shiboken6.isValid(step_details) and not shiboken6.isValid(approvals)
+    chain(window, 3)
+    run_id = window.start_run({})
+    qtbot.waitUntil(lambda: window.status_label.text().endswith("completed"), timeout=30000)
+    window.library.save_now()  # saved / save_failed reach no deleted status bar either
+    assert window.library.get_run(run_id).status.value == "completed"
