@@ -81,7 +81,8 @@ def paste_items(payload: Any, taken_nodes: Iterable[str], taken_edges: Iterable[
     mapping = {str(n["id"]): _free_id(str(n["id"]), taken) for n in nodes}
     positions = []
     for node in nodes:
-        pos = node.get("position") if isinstance(node.get("position"), dict) else {}
+        raw = node.get("position")
+        pos: dict[str, Any] = raw if isinstance(raw, dict) else {}
         positions.append((float(pos.get("x", 0)), float(pos.get("y", 0))))
     if center is not None:
         left = min(x for x, _ in positions)

@@ -265,7 +265,9 @@ class WorkflowDocument(QObject):
             if note.get("id") == note_id:
                 del notes[i]
                 if not notes:
-                    del self._workflow.__pydantic_extra__["notes"]  # type: ignore[index]
+                    extra = self._workflow.__pydantic_extra__
+                    if extra is not None:
+                        extra.pop("notes", None)
                 self.note_removed.emit(note_id)
                 self.changed.emit()
                 return i, note

@@ -7,6 +7,8 @@ reduce crossings. Returns positions; the caller pushes them as one undoable move
 
 from __future__ import annotations
 
+import functools
+
 import networkx as nx
 
 from flowdesk.model.workflow import Workflow
@@ -45,7 +47,7 @@ def layered_layout(workflow: Workflow, x_gap: float = 280.0, y_gap: float = 120.
         forward = sweep % 2 == 0
         indices = range(1, depth + 1) if forward else range(depth - 1, -1, -1)
         for index in indices:
-            layers[index].sort(key=lambda node, fw=forward: _barycenter(graph, order, node, fw))
+            layers[index].sort(key=functools.partial(_barycenter, graph, order, forward=forward))
             for i, node in enumerate(layers[index]):
                 order[node] = i
     positions = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -18,6 +19,7 @@ from flowdesk.document.document import WorkflowDocument
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.importers import load_workflow_file
 from flowdesk.model.errors import Problem, StoreError
+from flowdesk.model.events import RunEvent
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
@@ -58,7 +60,8 @@ class WorkflowLibrary(QObject):
         self.save_error: str | None = None
 
     # -- listing -----------------------------------------------------------------------------
-    def names(self) -> list[WorkflowInfo]:
+    def workflows(self) -> list[WorkflowInfo]:
+        """The stored workflows (name, version, when saved), by name."""
         return self.store.list_workflows()
 
     def saved_names(self) -> set[str]:
@@ -281,17 +284,18 @@ class WorkflowLibrary(QObject):
     def runs(self, name: str, limit: int = 200) -> list[RunSnapshot]:
         return self.store.list_runs(workflow=name, limit=limit)
 
-    def run(self, run_id: str) -> RunSnapshot:
+    def get_run(self, run_id: str) -> RunSnapshot:
+        """The run's whole stored record (UnknownRun when there is none)."""
         return self.store.get_run(run_id)
 
     def run_status(self, run_id: str) -> RunStatus:
         return self.store.run_status(run_id)
 
-    def step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
+    def get_step_run(self, run_id: str, step_id: str) -> StepRunSnapshot | None:
         return self.store.get_step_run(run_id, step_id)
 
-    def events(self, run_id: str) -> list:
+    def events(self, run_id: str) -> list[RunEvent]:
         return self.store.get_events(run_id)
 
-    def waiting(self) -> list[dict]:
+    def waiting(self) -> list[dict[str, Any]]:
         return [dict(w) for w in self.store.waiting_steps()]

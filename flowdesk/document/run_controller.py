@@ -50,19 +50,23 @@ _RUN_STATUS = {
 
 @dataclass
 class StepView:
-    """What the canvas shows of a step: status, attempt count, duration, branch, error."""
+    """What the canvas shows of a step: status, attempt count, duration, branch, error, and
+    the output its events carried (a ``{"truncated": True, "preview": ...}`` dict above
+    16 KB; the store keeps it whole)."""
 
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0
     duration_ms: float | None = None
     branch: str | None = None
     error: str | None = None
+    output: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_snapshot(cls, run: RunSnapshot) -> dict[str, StepView]:
         return {sid: cls(status=s.status, attempt=s.attempts, duration_ms=s.duration_ms,
-                         branch=s.branch, error=s.error) for sid, s in run.steps.items()}
+                         branch=s.branch, error=s.error, output=s.output)
+                for sid, s in run.steps.items()}
 
 
 class RunController(QObject):
@@ -120,6 +124,7 @@ class RunController(QObject):
                 if event.type is EventType.STEP_STARTED:
                     view.attempt = p.get("attempt", view.attempt + 1)
                     view.duration_ms, view.error, view.branch = None, None, None
+                    view.output = None
                     view.extra.pop("text", None)
                 elif event.type is EventType.STEP_RETRYING:
                     view.attempt = p.get("attempt", view.attempt) + 1
@@ -127,6 +132,7 @@ class RunController(QObject):
                 else:
                     view.duration_ms = p.get("duration_ms", view.duration_ms)
                     view.branch = p.get("branch", view.branch)
+                    view.output = p.get("output", view.output)
                     view.error = p.get("error", view.error if view.status is
                                        StepStatus.FAILED else None)
                 changed.setdefault(event.run_id, {})[event.step_id] = view

@@ -53,8 +53,9 @@ class RunInputDialog(QDialog):
             kind = prop.get("type", "string")
             value = initial.get(name)
             if kind == "boolean":
-                widget: QWidget = QCheckBox()
-                widget.setChecked(bool(value))
+                box = QCheckBox()
+                box.setChecked(bool(value))
+                widget: QWidget = box
             else:
                 widget = QLineEdit()
                 if value is not None:
@@ -178,8 +179,8 @@ class LibraryDialog(QDialog):
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda _i: self._emit(self.open_requested))
         self.search.textChanged.connect(self._filter)
-        self.list.currentItemChanged.connect(lambda *_: self.hint.setText(""))
         self.hint = QLabel()
+        self.list.currentItemChanged.connect(lambda *_: self.hint.setText(""))
         self.hint.setProperty("role", "hint")
         self.confirm: QMessageBox | None = None
         buttons = QHBoxLayout()
@@ -279,7 +280,7 @@ class LibraryDialog(QDialog):
                 self.list.setCurrentItem(visible[0])
             else:
                 self.list.clearSelection()
-                self.list.setCurrentItem(None)  # type: ignore[arg-type]
+                self.list.setCurrentRow(-1)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up and Down in Filter move the highlight over the visible rows."""

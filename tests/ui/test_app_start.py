@@ -19,7 +19,7 @@ def test_copying_steps_then_quitting_exits_cleanly(tmp_path: Path) -> None:
         "from flowdesk.resources import examples_dir\n"
         "w = build_app(sys.argv[1], housekeeping=False)\n"
         "w.open_file(str(examples_dir() / 'order-batch.json'))\n"
-        "w.act_select_all.trigger(); w.act_copy.trigger()\n"
+        "w.menus.act_select_all.trigger(); w.menus.act_copy.trigger()\n"
         "assert '\"flowdesk\": 1' in app.clipboard().text()\n"
         "w.close()\n"
     )

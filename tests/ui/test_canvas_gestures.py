@@ -43,7 +43,7 @@ def test_typing_in_a_sticky_note_keeps_spaces_and_canvas_keys(window, qtbot) -> 
     qtbot.keyPress(window.view, Qt.Key.Key_Space)
     assert window.view._space
     qtbot.keyRelease(window.view, Qt.Key.Key_Space)
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert window.doc.note(note_id)["text"] == "Note"
 
 
@@ -68,7 +68,7 @@ def test_a_refused_connection_shows_red_even_over_a_status_colour(window, qtbot)
 
     window.new_workflow()
     a, b = add_two(window)
-    window.actions_.connect(a, None, b)
+    window.canvas_actions.connect(a, None, b)
     window.scene.apply_step_views({a: StepView(status=StepStatus.COMPLETED)})
     assert _border_pixel(window, a).green() > 120  # the completed badge's green border
     items = window.scene.node_items
@@ -138,7 +138,7 @@ def test_rubber_band_takes_nodes_and_only_the_edges_between_them(window) -> None
     drag(window.view, band_from, band_to, steps=6)
     assert sorted(scene.selected_node_ids()) == ["a", "b"]
     assert scene.selected_edge_ids() == ["e1"]
-    window.act_delete.trigger()
+    window.menus.act_delete.trigger()
     assert [n.id for n in window.doc.workflow.nodes] == ["c"]
     assert window.doc.workflow.edges == []  # e2 went with a, as the user could see
 
@@ -174,7 +174,7 @@ def test_f2_puts_the_cursor_in_the_selected_steps_label(window, qtbot) -> None:
     window.new_workflow()
     _three(window)
     window.view.setFocus()
-    window.act_rename_step.trigger()
+    window.menus.act_rename_step.trigger()
     assert "Select one step" in window.last_notice
     window.scene.select_nodes(["b"])
     window.activateWindow()
@@ -190,12 +190,12 @@ def test_paste_lands_under_the_mouse_or_in_the_middle_of_the_view(window) -> Non
 
     window.new_workflow()
     _three(window)
-    window.act_select_all.trigger()
-    window.act_copy.trigger()
+    window.menus.act_select_all.trigger()
+    window.menus.act_copy.trigger()
     window.new_workflow()  # another workflow, its view somewhere else
     window.view.centerOn(QPointF(5000, 3000))
     QCursor.setPos(window.mapToGlobal(window.rect().topLeft()) - QPoint(50, 50))  # off canvas
-    window.act_paste.trigger()
+    window.menus.act_paste.trigger()
     middle = window.view.mapToScene(window.view.viewport().rect().center())
     visible = window.view.visible_scene_rect()
     items = window.scene.node_items

@@ -46,9 +46,9 @@ def test_drop_from_the_palette_adds_a_step_and_undo_removes_it(window, qtbot) ->
     assert window.inspector.node_id == node_id
     qtbot.waitUntil(lambda: window.scene.node_items[node_id].problems != [])
     assert any("url" in p for p in window.scene.node_items[node_id].problems)
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert doc.workflow.nodes == [] and window.scene.node_items == {}
-    window.act_redo.trigger()
+    window.menus.act_redo.trigger()
     assert [n.id for n in doc.workflow.nodes] == [node_id]
 
 
@@ -67,7 +67,7 @@ def test_connect_by_dragging_from_port_to_port_refuses_cycles(window) -> None:
     # a -> b again is a duplicate: refused
     drag(window.view, items[a].output_port(None), items[b].pos() + QPointF(60, 30))
     assert len(doc.workflow.edges) == 1
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert doc.workflow.edges == []
 
 
@@ -82,14 +82,14 @@ def test_a_drag_is_one_move_snapped_to_the_grid(window) -> None:
     assert (pos.x, pos.y) == (140.0, 40.0)  # 133, 47 snapped to the 20 px grid
     assert window.doc.undo_stack.count() == count + 1
     assert window.doc.undo_stack.undoText() == "Move"
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert (window.doc.node(a).position.x, window.doc.node(a).position.y) == (0, 0)
     assert (item.pos().x(), item.pos().y()) == (0, 0)
 
 
 def test_inspector_edits_are_undoable_and_merge_while_typing(window, qtbot) -> None:
     window.new_workflow()
-    node_id = window.actions_.add_step("condition", QPointF(0, 0))
+    node_id = window.canvas_actions.add_step("condition", QPointF(0, 0))
     assert window.inspector.node_id == node_id
     field = window.inspector.fields["expression"]
     assert isinstance(field, QLineEdit)
@@ -98,7 +98,7 @@ def test_inspector_edits_are_undoable_and_merge_while_typing(window, qtbot) -> N
     assert window.doc.node(node_id).data.config["expression"] == "input.n > 3"
     assert window.doc.undo_stack.count() == count + 1  # one entry for the whole typing
     qtbot.waitUntil(lambda: window.doc.problems_for_node(node_id) == [])
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert "expression" not in window.doc.node(node_id).data.config
     assert field.text() == ""
     label = window.inspector.fields["@label"]
@@ -109,7 +109,7 @@ def test_inspector_edits_are_undoable_and_merge_while_typing(window, qtbot) -> N
 
 def test_template_fields_autocomplete_upstream_outputs(window, qtbot) -> None:
     window.new_workflow()
-    first = window.actions_.add_step("http_request", QPointF(0, 0))
+    first = window.canvas_actions.add_step("http_request", QPointF(0, 0))
     second = window.add_step_here("transform")  # added after the selected step, connected
     assert [(e.source, e.target) for e in window.doc.workflow.edges] == [(first, second)]
     window.scene.select_nodes([second])
@@ -125,35 +125,35 @@ def test_template_fields_autocomplete_upstream_outputs(window, qtbot) -> None:
 def test_copy_paste_between_workflows_and_delete(window) -> None:
     window.new_workflow()
     add_two(window)
-    window.actions_.connect("a", None, "b")
-    window.act_select_all.trigger()
-    window.act_copy.trigger()
+    window.canvas_actions.connect("a", None, "b")
+    window.menus.act_select_all.trigger()
+    window.menus.act_copy.trigger()
     first = window.doc.name
     window.new_workflow()
     assert window.doc.name != first
-    window.act_paste.trigger()
+    window.menus.act_paste.trigger()
     assert sorted(n.id for n in window.doc.workflow.nodes) == ["a", "b"]
     assert [(e.source, e.target) for e in window.doc.workflow.edges] == [("a", "b")]
-    window.act_paste.trigger()  # again: new ids, offset
+    window.menus.act_paste.trigger()  # again: new ids, offset
     assert len(window.doc.workflow.nodes) == 4 and len(window.doc.workflow.edges) == 2
-    window.act_duplicate.trigger()
+    window.menus.act_duplicate.trigger()
     assert len(window.doc.workflow.nodes) == 6
-    window.act_select_all.trigger()
-    window.act_delete.trigger()
+    window.menus.act_select_all.trigger()
+    window.menus.act_delete.trigger()
     assert window.doc.workflow.nodes == [] and window.doc.workflow.edges == []
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert len(window.doc.workflow.nodes) == 6
 
 
 def test_auto_layout_is_one_undo_entry(window) -> None:
     window.new_workflow()
     add_two(window)
-    window.actions_.connect("a", None, "b")
+    window.canvas_actions.connect("a", None, "b")
     before = window.doc.serialize()
-    window.act_layout.trigger()
+    window.menus.act_layout.trigger()
     assert window.doc.undo_stack.undoText() == "Auto-layout"
     assert window.doc.node("a").position.x < window.doc.node("b").position.x
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert window.doc.serialize() == before
 
 
@@ -165,23 +165,23 @@ def test_autosave_save_version_and_reopen(window, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
     stored, version = window.library.store.get_workflow(name)
     assert [n.id for n in stored.nodes] == ["a", "b"]
-    window.act_save.trigger()
+    window.menus.act_save.trigger()
     assert window.doc.version == version + 1
     assert "•" not in window.windowTitle()
     assert f"version {version + 1}" in window.windowTitle()
-    window.rename_workflow("Renamed flow")
+    window.files.rename_workflow("Renamed flow")
     assert window.library.store.has_workflow("Renamed flow")
     assert not window.library.store.has_workflow(name)
-    window.act_undo.trigger()  # renaming is undoable too
+    window.menus.act_undo.trigger()  # renaming is undoable too
     window.library.save_now()
     assert window.library.store.has_workflow(name)
 
 
 def test_palette_search_and_quick_add(window) -> None:
     window.new_workflow()
-    window.palette.search.setText("cond")
-    assert window.palette.visible_types() == ["condition"]
-    window.palette.search.returnPressed.emit()
+    window.step_palette.search.setText("cond")
+    assert window.step_palette.visible_types() == ["condition"]
+    window.step_palette.search.returnPressed.emit()
     assert [n.type for n in window.doc.workflow.nodes] == ["condition"]
     dialog = window.quick_add()
     dialog.search.setText("http")
@@ -194,7 +194,7 @@ def test_palette_search_and_quick_add(window) -> None:
 
 def test_invalid_workflow_refuses_to_run(window, qtbot) -> None:
     window.new_workflow()
-    node_id = window.actions_.add_step("http_request", QPointF(0, 0))
+    node_id = window.canvas_actions.add_step("http_request", QPointF(0, 0))
     qtbot.waitUntil(lambda: window.doc.problems != [])
     assert window.run_dialog() is None
     assert "Run refused" in window.last_notice
@@ -241,7 +241,7 @@ def test_first_start_offers_the_examples(window, qtbot) -> None:
     window.first_start()
     assert window.welcome.isVisible()
     window.welcome.examples.click()
-    names = {w.name for w in window.library.names()}
+    names = {w.name for w in window.library.workflows()}
     assert {"Order batch", "Refund approval", "Lead scoring"} <= names
     assert window.doc is not None and window.doc.name in names
     assert window.scene.node_items  # an example is open on the canvas
@@ -252,7 +252,7 @@ def test_sticky_notes_on_the_canvas(window) -> None:
     note_id = window.add_note()
     item = window.scene.note_items[note_id]
     assert item.toPlainText() == "Note"
-    window.actions_.edit_note(note_id, "Remember the VAT")
+    window.canvas_actions.edit_note(note_id, "Remember the VAT")
     assert window.doc.note(note_id)["text"] == "Remember the VAT"
     assert item.toPlainText() == "Remember the VAT"
     start = item.pos() + QPointF(20, 10)
@@ -261,9 +261,9 @@ def test_sticky_notes_on_the_canvas(window) -> None:
         (item.pos().x(), item.pos().y())
     assert window.doc.undo_stack.undoText() == "Move note"
     item.setSelected(True)
-    window.act_delete.trigger()
+    window.menus.act_delete.trigger()
     assert note_id not in window.scene.note_items
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert window.scene.note_items[note_id].toPlainText() == "Remember the VAT"
     saved = window.doc.serialize()
     assert saved["notes"][0]["text"] == "Remember the VAT"  # kept in the workflow file
@@ -293,8 +293,8 @@ def test_quick_add_enter_adds_one_step_and_keys_on_the_popup_reach_the_field(win
 def test_required_fields_say_required_and_fit_never_zooms_past_real_size(window,
                                                                          qtbot) -> None:
     window.new_workflow()
-    first = window.actions_.add_step("condition", QPointF(0, 0))
-    window.actions_.add_step("delay", QPointF(400, 0))
+    first = window.canvas_actions.add_step("condition", QPointF(0, 0))
+    window.canvas_actions.add_step("delay", QPointF(400, 0))
     window.scene.select_nodes([first])
     field = window.inspector.fields["expression"]
     assert isinstance(field, QLineEdit)

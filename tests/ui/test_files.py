@@ -33,7 +33,7 @@ def _drop(target, path: Path) -> QDropEvent:
 
 
 def _names(window: MainWindow) -> list[str]:
-    return sorted(w.name for w in window.library.names())
+    return sorted(w.name for w in window.library.workflows())
 
 
 def test_dropping_a_workflow_file_opens_it(window, tmp_path) -> None:
@@ -45,7 +45,7 @@ def test_dropping_a_workflow_file_opens_it(window, tmp_path) -> None:
     assert _drop(window.view, path).isAccepted()  # on the canvas too
     assert window.doc.name == "Refund approval"
     assert _names(window).count("Refund approval") == 1
-    assert not window.palette.search.acceptDrops()  # no longer typed into the search field
+    assert not window.step_palette.search.acceptDrops()  # no longer typed into the search field
 
 
 def test_a_file_opened_before_offers_the_stored_workflow(window, tmp_path) -> None:
@@ -74,14 +74,14 @@ def test_a_file_opened_before_offers_the_stored_workflow(window, tmp_path) -> No
     box = window.open_file(str(path))
     box.button(QMessageBox.StandardButton.Cancel).click()  # nothing happens
     assert window.doc.name == "Refund approval (2)"
-    assert len(window.library.names()) == len(before) + 2
+    assert len(window.library.workflows()) == len(before) + 2
 
 
 def test_a_file_imported_then_renamed_is_still_recognised(window, tmp_path) -> None:
     path = _file(tmp_path)
     name = window.library.import_file(path)
     window.open_workflow(name)
-    window.rename_workflow("Refunds")
+    window.files.rename_workflow("Refunds")
     window.library.save_now()
     assert window.library.match_file(path) == "Refunds"
     assert window.library.same_as_stored(path, "Refunds")
@@ -102,17 +102,17 @@ def test_export_adds_json_and_save_as_continues_in_a_copy(window, tmp_path) -> N
     window.new_workflow()
     add_two(window)
     original = window.doc.name
-    written = window.export_to(original, str(tmp_path / "refund-export"))
+    written = window.files.export_to(original, str(tmp_path / "refund-export"))
     assert written == tmp_path / "refund-export.json"
     assert json.loads(written.read_text())["name"] == original
-    assert window.save_as("Refund v2")
+    assert window.files.save_as("Refund v2")
     assert window.doc.name == "Refund v2"
     assert [n.id for n in window.doc.workflow.nodes] == ["a", "b"]
-    window.actions_.add_step("delay", QPointF(0, 300))
+    window.canvas_actions.add_step("delay", QPointF(0, 300))
     window.library.save_now()
     stored, _ = window.library.store.get_workflow(original)
     assert [n.id for n in stored.nodes] == ["a", "b"]  # the original is unchanged
-    assert not window.save_as(original)  # taken: refused, said
+    assert not window.files.save_as(original)  # taken: refused, said
     assert "already exists" in window.last_notice
     file_menu = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert {"Save as…", "Import…", "Export…"} <= set(file_menu)

@@ -60,7 +60,7 @@ def test_a_failed_save_marks_the_title_and_says_why(window, qtbot) -> None:
     assert "NOT SAVED" in window.windowTitle()
     assert window.save_label.isVisible() and "already exists" in window.save_label.toolTip()
     assert "NOT saved" in window.last_notice
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     window.library.save_now()
     assert "NOT SAVED" not in window.windowTitle() and not window.save_label.isVisible()
 
@@ -123,17 +123,17 @@ def test_undo_and_redo_refresh_every_kind_of_widget(window, qtbot) -> None:
     assert isinstance(method, QComboBox) and method.currentText() == "GET"
     method.setCurrentText("POST")
     assert window.doc.node("h").data.config["method"] == "POST"
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert method.currentText() == "GET"
-    window.act_redo.trigger()
+    window.menus.act_redo.trigger()
     assert method.currentText() == "POST"
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
 
     fail = fields["fail_on_status"]
     assert isinstance(fail, QCheckBox) and fail.isChecked()
     fail.setChecked(False)
     assert window.doc.node("h").data.config["fail_on_status"] is False
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert fail.isChecked()
 
     retry = fields["@retry"]
@@ -143,18 +143,18 @@ def test_undo_and_redo_refresh_every_kind_of_widget(window, qtbot) -> None:
     attempts.setValue(7)
     assert window.doc.node("h").data.retry.max_attempts == 7
     while window.doc.node("h").data.retry is not None:
-        window.act_undo.trigger()
+        window.menus.act_undo.trigger()
     assert not retry.isChecked() and attempts.value() == 3
     assert "retry" not in window.doc.serialize()["nodes"][0]["data"]
-    window.act_redo.trigger()
+    window.menus.act_redo.trigger()
     assert retry.isChecked()
-    window.act_redo.trigger()
+    window.menus.act_redo.trigger()
     assert attempts.value() == 7
 
     url = fields["url"]
     url.setText("http://y")
     url.textEdited.emit("http://y")
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert url.text() == "http://x"
 
 
@@ -215,7 +215,7 @@ def test_a_timeout_that_is_not_a_number_is_kept_and_shown(window, qtbot) -> None
     timeout.textEdited.emit("30")
     assert window.doc.node("t").data.timeout_seconds == 30
     assert window.doc.drafts_of("t") == {}
-    window.act_undo.trigger()  # the typing was one entry: back to no timeout, no draft
+    window.menus.act_undo.trigger()  # the typing was one entry: back to no timeout, no draft
     assert timeout.text() == "" and window.doc.drafts_of("t") == {}
 
 

@@ -13,7 +13,7 @@ def _library(window: MainWindow, *names: str) -> LibraryDialog:
     for name in names:
         window.library.create(name)
     window.open_workflow(names[0])
-    return window.show_library()
+    return window.files.show_library()
 
 
 def _visible(dialog: LibraryDialog) -> list[str]:
@@ -22,7 +22,7 @@ def _visible(dialog: LibraryDialog) -> list[str]:
 
 
 def _stored(window: MainWindow) -> list[str]:
-    return sorted(w.name for w in window.library.names())
+    return sorted(w.name for w in window.library.workflows())
 
 
 def test_delete_never_acts_on_a_row_hidden_by_the_filter(window, qtbot) -> None:
@@ -54,11 +54,11 @@ def test_delete_never_acts_on_a_row_hidden_by_the_filter(window, qtbot) -> None:
 
 def test_enter_in_the_filter_opens_the_highlighted_row(window, qtbot) -> None:
     dialog = _library(window, "Alpha", "Refund approval", "Zeta")
-    count = len(window.library.names())
+    count = len(window.library.workflows())
     qtbot.keyClicks(dialog.search, "refund")
     qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
     assert window.doc.name == "Refund approval"
-    assert len(window.library.names()) == count  # New is not what Enter does
+    assert len(window.library.workflows()) == count  # New is not what Enter does
     assert not dialog.isVisible()
 
 

@@ -34,7 +34,7 @@ def test_a_run_shows_live_badges_until_the_final_states(window, qtbot) -> None:
     items = window.scene.node_items
     qtbot.waitUntil(lambda: all(i.view is not None and i.view.status in FINAL
                                 for i in items.values()), timeout=20000)
-    run = window.library.run(run_id)
+    run = window.library.get_run(run_id)
     assert run.status is RunStatus.COMPLETED
     for node_id, item in items.items():
         assert item.view.status is run.steps[node_id].status
@@ -77,15 +77,15 @@ def test_failed_run_retry_and_past_runs(window, qtbot, tmp_path) -> None:
     run_id = window.start_run({})
     item = window.scene.node_items["check"]
     qtbot.waitUntil(lambda: item.view.status is StepStatus.FAILED, timeout=20000)
-    qtbot.waitUntil(lambda: window.act_retry.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: window.menus.act_retry.isEnabled(), timeout=5000)
     assert "file not there yet" in item.toolTip()
     flag.write_text("ok")
-    window.act_retry.trigger()
+    window.menus.act_retry.trigger()
     qtbot.waitUntil(lambda: window.scene.node_items["after"].view.status
                     is StepStatus.COMPLETED, timeout=20000)
-    assert window.library.run(run_id).status is RunStatus.COMPLETED
+    assert window.library.get_run(run_id).status is RunStatus.COMPLETED
     second = window.start_run({})
-    qtbot.waitUntil(lambda: window.library.run(second).status is RunStatus.COMPLETED,
+    qtbot.waitUntil(lambda: window.library.get_run(second).status is RunStatus.COMPLETED,
                     timeout=20000)
     qtbot.waitUntil(lambda: window.history.rowCount() == 2)
     # open the first run again from the history: its badges come back
@@ -98,7 +98,7 @@ def test_failed_run_retry_and_past_runs(window, qtbot, tmp_path) -> None:
 def test_approve_from_the_inbox_and_send_the_event(window, qtbot) -> None:
     open_example(window, "approval-gate.json", "Refund approval")
     run_id = window.start_run({"order_id": "Q-9", "amount": 120, "reason": "late"})
-    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.PAUSED,
+    qtbot.waitUntil(lambda: window.library.get_run(run_id).status is RunStatus.PAUSED,
                     timeout=20000)
     qtbot.waitUntil(lambda: window.approvals.list.count() == 1, timeout=5000)
     assert window.tabs.tabText(3) == "Approvals (1)"
@@ -108,13 +108,13 @@ def test_approve_from_the_inbox_and_send_the_event(window, qtbot) -> None:
     assert window.approvals.data.value == {"order": "Q-9", "reason": "late"}
     window.approvals.comment.setText("fine")
     window.approvals.extra.setPlainText('{"ticket": 12}')
-    waiting_since = window.library.run(run_id).steps["approve"].started_at
+    waiting_since = window.library.get_run(run_id).steps["approve"].started_at
     assert waiting_since is not None
     window.approvals.approve.click()
     waited_ms = (time.time() - waiting_since) * 1000
     qtbot.waitUntil(lambda: window.scene.node_items["confirmed"].view.status
                     is StepStatus.WAITING, timeout=20000)
-    out = window.library.run(run_id).steps["approve"].output
+    out = window.library.get_run(run_id).steps["approve"].output
     assert (out["approved"], out["comment"], out["data"]) == (True, "fine", {"ticket": 12})
     qtbot.waitUntil(lambda: window.approvals.list.count() == 1 and
                     window.approvals.current()["kind"] == "event", timeout=5000)
@@ -125,25 +125,25 @@ def test_approve_from_the_inbox_and_send_the_event(window, qtbot) -> None:
     assert "Q-9" in window.approvals.event_info.text()
     window.approvals.wait_data.setText('{"ref": "r1"}')
     window.approvals.send_wait.click()
-    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+    qtbot.waitUntil(lambda: window.library.get_run(run_id).status is RunStatus.COMPLETED,
                     timeout=20000)
     qtbot.waitUntil(lambda: window.approvals.list.count() == 0, timeout=5000)
-    assert window.library.run(run_id).steps["confirmed"].output["data"] == {"ref": "r1"}
+    assert window.library.get_run(run_id).steps["confirmed"].output["data"] == {"ref": "r1"}
     # nothing left: the detail pane says so, with no stale table or live button
     assert window.approvals.shown() == "empty"
     assert not window.approvals.approve.isVisibleTo(window.approvals)
     # History follows the run to its end, though it was never re-opened
     qtbot.waitUntil(lambda: window.history.item(0, 1).text() == "completed", timeout=5000)
     # the approval step's badge shows how long it waited, not the 2 ms of reading it
-    approve = window.library.run(run_id).steps["approve"]
+    approve = window.library.get_run(run_id).steps["approve"]
     assert approve.duration_ms is not None and approve.duration_ms >= waited_ms
 
 
 def test_dark_theme_screenshot(window, qtbot) -> None:
     open_example(window, "lead-scoring.json", "Lead scoring")
-    window.act_dark.trigger()
+    window.menus.act_dark.trigger()
     run_id = window.start_run(sample("lead-scoring.json"))
-    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+    qtbot.waitUntil(lambda: window.library.get_run(run_id).status is RunStatus.COMPLETED,
                     timeout=20000)
     qtbot.waitUntil(lambda: window.scene.node_items["task"].view.status
                     is StepStatus.COMPLETED)
@@ -153,7 +153,7 @@ def test_dark_theme_screenshot(window, qtbot) -> None:
     assert canvas.share(*full, DARK.canvas, 4) > 0.5  # the dark canvas
     assert canvas.share(*full, STATUS_COLORS[StepStatus.COMPLETED], 30) > 0.001
     assert canvas.share(*full, LIGHT.node, 4) < 0.01  # no light-theme node left over
-    window.act_dark.trigger()
+    window.menus.act_dark.trigger()
 
 
 def test_the_app_runs_the_webhook_service(window, qtbot, qloop) -> None:
@@ -186,9 +186,9 @@ def test_the_app_runs_the_webhook_service(window, qtbot, qloop) -> None:
     thread.join()
     assert answer["r"].status_code == 202
     run_id = answer["r"].json()["run_id"]
-    qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+    qtbot.waitUntil(lambda: window.library.get_run(run_id).status is RunStatus.COMPLETED,
                     timeout=20000)
-    window.refresh_history()
+    window.runs.refresh_history()
     assert window.history.rowCount() == 1  # the app sees runs the service started
     stopped = qloop.create_task(service.stop())
     qtbot.waitUntil(stopped.done, timeout=5000)
@@ -209,7 +209,7 @@ def test_a_streaming_llm_answer_grows_in_the_step_tab(window, qtbot) -> None:
     server.start()
     try:
         window.new_workflow()
-        node_id = window.actions_.add_step("llm_call", None)
+        node_id = window.canvas_actions.add_step("llm_call", None)
         for key, value in (("base_url", f"{server.url}/v1"), ("model", "m"),
                            ("prompt", "hi"), ("stream", True)):
             from flowdesk.document.commands import SetConfigValueCommand
@@ -220,7 +220,7 @@ def test_a_streaming_llm_answer_grows_in_the_step_tab(window, qtbot) -> None:
             lambda run_id, views: seen.append(views[node_id].extra.get("text"))
             if node_id in views else None)
         run_id = window.start_run({})
-        qtbot.waitUntil(lambda: window.library.run(run_id).status is RunStatus.COMPLETED,
+        qtbot.waitUntil(lambda: window.library.get_run(run_id).status is RunStatus.COMPLETED,
                         timeout=20000)
         # the tokens reach the UI through the controller (one update per frame)
         qtbot.waitUntil(lambda: "Hello there" in seen, timeout=5000)

@@ -27,9 +27,9 @@ def test_the_workflow_is_chosen_from_a_list_and_checked(window, qtbot) -> None:
     combo.textActivated.emit("Probe flow")  # picked from the list
     assert window.doc.node("sub").data.config["workflow"] == "Probe flow"
     qtbot.waitUntil(lambda: not window.doc.problems_for_node("sub"))
-    window.act_undo.trigger()
+    window.menus.act_undo.trigger()
     assert combo.currentText() == "Probe flo"
-    window.act_redo.trigger()
+    window.menus.act_redo.trigger()
     window.library.delete("Probe flow")  # the list of saved workflows changed
     qtbot.waitUntil(lambda: any(p.code == "unknown_workflow"
                                 for p in window.doc.problems_for_node("sub")))

@@ -27,13 +27,13 @@ def contrast(a: QColor, b: QColor) -> float:
 
 
 def _set_theme(window: MainWindow, dark: bool) -> None:
-    window.act_dark.setChecked(dark)
+    window.menus.act_dark.setChecked(dark)
     window.toggle_theme()
 
 
 def test_the_highlighted_row_of_a_combo_popup_is_legible(window, qtbot) -> None:
     window.new_workflow()
-    window.actions_.add_step("http_request", QPointF(0, 0))
+    window.canvas_actions.add_step("http_request", QPointF(0, 0))
     combo = window.inspector.fields["method"]
     assert isinstance(combo, QComboBox)
     for dark in (False, True):
@@ -105,16 +105,16 @@ def test_switching_workflows_clears_the_previous_run_from_the_status_bar(window,
 
 def test_first_start_with_the_examples_makes_no_empty_workflow(window) -> None:
     window.first_start()
-    assert window.library.names() == []  # nothing made before the user chooses
+    assert window.library.workflows() == []  # nothing made before the user chooses
     window.welcome.examples.click()
-    names = [w.name for w in window.library.names()]
+    names = [w.name for w in window.library.workflows()]
     assert names and not any(n.startswith("Untitled workflow") for n in names)
 
 
 def test_first_start_empty_makes_one_empty_workflow(window) -> None:
     window.first_start()
     window.welcome.empty.click()
-    assert [w.name for w in window.library.names()] == ["Untitled workflow"]
+    assert [w.name for w in window.library.workflows()] == ["Untitled workflow"]
     assert window.doc is not None and window.doc.name == "Untitled workflow"
 
 

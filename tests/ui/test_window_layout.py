@@ -36,7 +36,7 @@ def test_geometry_and_dock_layout_come_back_after_a_restart(window, qtbot, qloop
     steps_dock.hide()
     window.resizeDocks([run_dock], [180], Qt.Orientation.Vertical)
     qtbot.waitUntil(lambda: abs(run_dock.height() - 180) <= 4)
-    window.act_minimap.trigger()  # View → Minimap, unticked
+    window.menus.act_minimap.trigger()  # View → Minimap, unticked
     assert not window.view.minimap.isVisible()
     height = run_dock.height()
     window.close()
@@ -48,7 +48,7 @@ def test_geometry_and_dock_layout_come_back_after_a_restart(window, qtbot, qloop
         assert not again.findChild(QDockWidget, "dock_Steps").isVisible()
         qtbot.waitUntil(lambda: abs(again.findChild(QDockWidget, "dock_Run").height()
                                     - height) <= 4)
-        assert not again.act_minimap.isChecked()
+        assert not again.menus.act_minimap.isChecked()
         assert not again.view.minimap.isVisible()
     finally:
         _close(qtbot, qloop, again)
@@ -114,7 +114,7 @@ def test_the_approvals_tab_shows_its_buttons_without_scrolling_when_there_is_roo
     run_id = window.start_run({"order_id": "Q-9", "amount": 120, "reason": "late"})
     qtbot.waitUntil(lambda: window.library.run_status(run_id) is RunStatus.PAUSED,
                     timeout=20000)
-    window.show_approvals()
+    window.runs.show_approvals()
     page = window.tabs.currentWidget()
     assert isinstance(page, QScrollArea) and page.widget() is window.approvals
     button = window.approvals.approve

@@ -410,7 +410,7 @@ class NoteItem(QGraphicsTextItem):
         painter.drawRoundedRect(rect, 6, 6)
         # the selection shows as the border above, not Qt's dashed box
         option.state &= ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus)
-        super().paint(painter, option, widget)
+        super().paint(painter, option, widget)  # type: ignore[arg-type]  # Qt accepts no widget
 
     def mouseDoubleClickEvent(self, event: Any) -> None:
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)

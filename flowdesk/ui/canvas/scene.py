@@ -4,7 +4,7 @@ undo commands: ``connect_requested``, ``nodes_moved`` (one per drag, on release)
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.run_controller import StepView
 from flowdesk.engine.rules import EdgeState, edge_state
-from flowdesk.model.errors import UnknownStepType
+from flowdesk.model.errors import Problem, UnknownStepType
 from flowdesk.model.status import StepStatus
 from flowdesk.ui.canvas.items import EdgeItem, NodeItem, NoteItem
 from flowdesk.ui.theme import current_theme
@@ -46,6 +46,9 @@ class WorkflowScene(QGraphicsScene):
         self._drag: tuple[str, str | None] | None = None
         self._drag_path: QGraphicsPathItem | None = None
         self._hovered: NodeItem | None = None
+        # where nodes and notes were when a press began (a drag is reported on release)
+        self._press_positions: dict[str, tuple[float, float]] | None = None
+        self._press_notes: dict[str, tuple[float, float]] | None = None
         self.setSceneRect(QRectF(-20000, -20000, 40000, 40000))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._animation = QTimer(self, interval=60)
@@ -134,7 +137,7 @@ class WorkflowScene(QGraphicsScene):
     def selected_note_ids(self) -> list[str]:
         return [i.note_id for i in self.selectedItems() if isinstance(i, NoteItem)]
 
-    def _on_problems(self, problems: list) -> None:
+    def _on_problems(self, problems: list[Problem]) -> None:
         by_node: dict[str, list[str]] = {}
         by_edge: dict[str, list[str]] = {}
         for p in problems:
@@ -299,13 +302,13 @@ class WorkflowScene(QGraphicsScene):
 
     def _finish_move(self) -> None:
         """A drag ends: snap to the grid and report every moved node as one intent."""
-        notes_before = getattr(self, "_press_notes", None) or {}
+        notes_before = self._press_notes or {}
         self._press_notes = None
-        for note_id, item in self.note_items.items():
-            old = notes_before.get(note_id)
-            if old is not None and (item.pos().x(), item.pos().y()) != old:
-                self.note_moved.emit(note_id, snap(item.pos().x()), snap(item.pos().y()))
-        before = getattr(self, "_press_positions", None)
+        for note_id, note in self.note_items.items():
+            was = notes_before.get(note_id)
+            if was is not None and (note.pos().x(), note.pos().y()) != was:
+                self.note_moved.emit(note_id, snap(note.pos().x()), snap(note.pos().y()))
+        before = self._press_positions
         self._press_positions = None
         if not before:
             return
@@ -322,7 +325,7 @@ class WorkflowScene(QGraphicsScene):
             self.nodes_moved.emit(moves)
 
     # -- background --------------------------------------------------------------------------
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         theme = current_theme()
         painter.fillRect(rect, QColor(theme.canvas))
         scale = painter.worldTransform().m11()

@@ -20,14 +20,20 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsTextItem, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QWidget,
+)
 
 from flowdesk.ui.canvas.scene import WorkflowScene
+from flowdesk.ui.mime import STEP_MIME, dragged_step, workflow_files
 from flowdesk.ui.theme import current_theme
 
-__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]
-
-STEP_MIME = "application/x-flowdesk-step"
+__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]  # STEP_MIME: re-exported from ui.mime
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 
 
@@ -54,11 +60,12 @@ class WorkflowView(QGraphicsView):
         self.minimap = MiniMap(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def setScene(self, scene: WorkflowScene | None) -> None:
+    def setScene(self, scene: QGraphicsScene | None) -> None:
+        """Show ``scene`` (a WorkflowScene; the minimap follows it)."""
         super().setScene(scene)
         self.minimap.setScene(scene)
         self.minimap.refit()
-        if scene is not None:
+        if isinstance(scene, WorkflowScene):
             # the minimap moves out of the way of the selection
             scene.selectionChanged.connect(self.minimap.place)
             scene.nodes_moved.connect(lambda _moves: self.minimap.place())
@@ -223,34 +230,32 @@ class WorkflowView(QGraphicsView):
 
     # -- drops from the palette --------------------------------------------------------------
     @staticmethod
-    def _workflow_file(event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> str | None:
-        for url in event.mimeData().urls():
-            if url.isLocalFile() and url.toLocalFile().lower().endswith(".json"):
-                return url.toLocalFile()
-        return None
+    def _accepts(event: QDragEnterEvent | QDragMoveEvent) -> bool:
+        return dragged_step(event.mimeData()) is not None or bool(
+            workflow_files(event.mimeData()))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
+        if self._accepts(event):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME) or self._workflow_file(event):
+        if self._accepts(event):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if event.mimeData().hasFormat(STEP_MIME):
-            step_type = bytes(event.mimeData().data(STEP_MIME).data()).decode()
+        step_type = dragged_step(event.mimeData())
+        if step_type is not None:
             self.step_dropped.emit(step_type, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
             return
-        path = self._workflow_file(event)
-        if path is not None:
+        paths = workflow_files(event.mimeData())
+        if paths:
             event.acceptProposedAction()
-            self.file_dropped.emit(path)
+            self.file_dropped.emit(paths[0])
             return
         super().dropEvent(event)
 
@@ -336,10 +341,10 @@ class MiniMap(QGraphicsView):
             rect = QRectF(-400, -300, 800, 600)
         self.fitInView(rect.adjusted(-200, -200, 200, 200), Qt.AspectRatioMode.KeepAspectRatio)
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, QColor(current_theme().window))
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         visible = self.main.visible_scene_rect()
         color = QColor(current_theme().selection)
         painter.setPen(QPen(color, 2 / max(self.transform().m11(), 1e-3)))

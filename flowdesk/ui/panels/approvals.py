@@ -159,7 +159,8 @@ class ApprovalsInbox(QWidget):
 
     def current(self) -> dict[str, Any] | None:
         item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        data = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return data if isinstance(data, dict) else None
 
     def focus_first(self) -> None:
         """Select the first waiting item and put the cursor where the person types next."""

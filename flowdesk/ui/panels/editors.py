@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QCompleter,
     QLineEdit,
@@ -79,11 +80,19 @@ class TemplateCompleter:
                 return m.start(), m.group(0), False
         return None
 
+    def _popup(self) -> QAbstractItemView:
+        popup = self.completer.popup()
+        assert popup is not None  # a QCompleter always has its popup
+        return popup
+
+    def _hide_popup(self) -> None:
+        self._popup().hide()
+
     def update(self, popup_at: Any = None) -> None:
         """Open, narrow or close the popup after an edit."""
         ctx = self.context()
         if ctx is None:
-            self.completer.popup().hide()
+            self._hide_popup()
             return
         self.completer.setCompletionPrefix(ctx[1])
         if self.completer.completionCount() > 0:
@@ -91,13 +100,13 @@ class TemplateCompleter:
                 self.completer.complete()
                 return
             # under the text cursor, as wide as the longest path (a cursor rect is 1 px)
-            popup = self.completer.popup()
+            popup = self._popup()
             rect = QRect(popup_at)
             rect.setWidth(max(popup.sizeHintForColumn(0)
                               + popup.verticalScrollBar().sizeHint().width() + 8, 160))
             self.completer.complete(rect)
         else:
-            self.completer.popup().hide()
+            self._hide_popup()
 
     def insert(self, path: str) -> None:
         ctx = self.context()
@@ -113,7 +122,7 @@ class TemplateCompleter:
 
     def pick(self, event: QKeyEvent) -> bool:
         """Take Return/Enter/Tab while the popup is open: insert the highlighted path."""
-        popup = self.completer.popup()
+        popup = self._popup()
         if not popup.isVisible() or event.key() not in _PICK_KEYS:
             return False
         index = popup.currentIndex()

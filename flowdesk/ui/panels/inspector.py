@@ -6,18 +6,14 @@ document; typing in one field merges into one command. Problems of the step are 
 from __future__ import annotations
 
 import logging
-import types
-import typing
 from collections.abc import Callable
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
-from pydantic.fields import FieldInfo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -34,52 +29,23 @@ from flowdesk.document.commands import SetConfigValueCommand, SetNodeFieldComman
 from flowdesk.document.document import UNSET, WorkflowDocument
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.validation import WORKFLOW_REF_FIELDS
-from flowdesk.model.errors import UnknownStepType
-from flowdesk.model.workflow import RetryPolicy
-from flowdesk.ui.panels.editors import CodeEditor, TemplateLineEdit, TemplateTextEdit
+from flowdesk.model.errors import Problem, UnknownStepType
+from flowdesk.model.workflow import NodeData, RetryPolicy
+from flowdesk.ui.panels.config_form import (
+    BehaviourHooks,
+    FieldHooks,
+    behaviour_box,
+    field_kind,
+    field_label,
+    make_field,
+)
+from flowdesk.ui.panels.editors import CodeEditor
 from flowdesk.ui.panels.fields import field_text, parse_field_text, whole_template
 from flowdesk.ui.theme import step_icon
 
-__all__ = ["Inspector", "field_kind"]
+__all__ = ["Inspector", "field_kind"]  # field_kind: re-exported from config_form
 
 log = logging.getLogger(__name__)
-
-_MULTILINE = {"instructions", "prompt", "system", "text", "html", "body"}
-_MONO = {"expression", "jmespath"}
-
-
-def _strip_optional(annotation: Any) -> tuple[Any, bool]:
-    origin = get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-        return Any, True
-    return annotation, False
-
-
-def field_kind(name: str, field: FieldInfo) -> tuple[str, tuple[Any, ...]]:
-    """How to edit a config field: python, sql, json, bool, number, choice, multiline, text."""
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    if extra.get("format") == "python" or name == "code":
-        return "python", ()
-    if extra.get("format") == "sql" or name == "query":
-        return "sql", ()
-    annotation, _ = _strip_optional(field.annotation)
-    if get_origin(annotation) is Literal:
-        return "choice", get_args(annotation)
-    if annotation is bool:
-        return "bool", ()
-    if annotation in (int, float):
-        return "number", (annotation,)
-    if annotation is str:
-        return ("multiline", ()) if name in _MULTILINE else ("text", ())
-    return "json", ()
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
 
 class Inspector(QScrollArea):
     def __init__(self, push: Callable[[QUndoCommand], None],
@@ -181,7 +147,7 @@ class Inspector(QScrollArea):
         self.fields, self.errors, self.modes = {}, {}, {}
         self.kinds: dict[str, str] = {}
         self.defaults: dict[str, Any] = {}
-        self.completing: list[Any] = []
+        self.completing = []
         drafts = self.doc.drafts_of(node_id)
 
         general = QFormLayout()
@@ -203,8 +169,11 @@ class Inspector(QScrollArea):
                 key = field.alias or name
                 self.kinds[key] = field_kind(key, field)[0]
                 self.defaults[key] = field.default
-                widget = self._make_field(key, field, node.data.config.get(key, UNSET),
-                                          suggestions, drafts.get(key))
+                hooks = FieldHooks(self._edited, self._set_config, self.completing,
+                                   self.modes, self._workflow_names(key),
+                                   key in self._expression_fields())
+                widget = make_field(key, field, node.data.config.get(key, UNSET),
+                                    suggestions, hooks, drafts.get(key))
                 self.fields[key] = widget
                 error = QLabel()
                 error.setProperty("role", "error")
@@ -220,12 +189,12 @@ class Inspector(QScrollArea):
                 col.addWidget(error)
                 if field.description:
                     widget.setToolTip(field.description)
-                form.addRow(_label(key), holder)
+                form.addRow(field_label(key), holder)
             outer.addWidget(box)
         else:
             outer.addWidget(QLabel(f"Unknown step type '{node.type}'."))
 
-        outer.addWidget(self._behaviour_box(node.data))
+        outer.addWidget(self._behaviour(node_id, node.data, drafts.get("@timeout_seconds")))
         self.problem_label = QLabel()
         self.problem_label.setProperty("role", "error")
         self.problem_label.setWordWrap(True)
@@ -252,80 +221,12 @@ class Inspector(QScrollArea):
             out += ["item", "index"]
         return out
 
-    def _make_field(self, key: str, field: FieldInfo, value: Any,
-                    suggestions: list[str], draft: str | None = None) -> QWidget:
-        kind, args = field_kind(key, field)
-        if self._names_a_workflow(key):
-            return self._workflow_combo(key, value)
-        if kind in ("python", "sql", "json"):
-            editor = CodeEditor(kind)
-            editor.setPlaceholderText(
-                "JSON, or one {{ template }} for the whole value" if kind == "json" else "")
-            editor.set_text_silently(draft if draft is not None else self._to_text(kind, value))
-            editor.set_suggestions(suggestions)
-            self.completing.append(editor)
-            if kind == "json":
-                editor.setMinimumHeight(70)
-                editor.setMaximumHeight(160)
-                mode = QLabel()
-                mode.setProperty("role", "hint")
-                mode.setWordWrap(True)
-                self.modes[key] = mode
-            editor.edited.connect(lambda text, k=key, kd=kind: self._edited(k, kd, text))
-            return editor
-        if kind == "bool":
-            box = QCheckBox()
-            box.setChecked(bool(field.default) if value is UNSET else bool(value))
-            box.toggled.connect(lambda checked, k=key: self._set_config(k, checked))
-            return box
-        if kind == "choice":
-            combo = QComboBox()
-            combo.addItems([str(a) for a in args])
-            current = field.default if value is UNSET else value
-            if current in args:
-                combo.setCurrentIndex(list(args).index(current))
-            combo.currentIndexChanged.connect(
-                lambda i, k=key, a=args: self._set_config(k, a[i]) if 0 <= i < len(a) else None)
-            return combo
-        if kind == "multiline":
-            text = TemplateTextEdit(suggestions)
-            self.completing.append(text)
-            text.setPlainText(self._to_text(kind, value))
-            text.setMaximumHeight(110)
-            text.textChanged.connect(lambda k=key, w=text: self._edited(k, "text",
-                                                                         w.toPlainText()))
-            return text
-        line = TemplateLineEdit(suggestions, expression=key in self._expression_fields())
-        self.completing.append(line)
-        line.setPlaceholderText(_placeholder(field, kind))
-        if key in _MONO:
-            font = line.font()
-            font.setFamily("monospace")
-            line.setFont(font)
-        line.setText(draft if draft is not None else self._to_text(kind, value))
-        line.textEdited.connect(lambda text, k=key, kd=kind: self._edited(k, kd, text))
-        line.setProperty("kind", kind)
-        return line
-
-    def _names_a_workflow(self, key: str) -> bool:
+    def _workflow_names(self, key: str) -> list[str] | None:
+        """The saved workflows to choose from when config field ``key`` names one."""
         assert self.doc is not None and self.node_id is not None
-        return WORKFLOW_REF_FIELDS.get(self.doc.node(self.node_id).type) == key
-
-    def _workflow_combo(self, key: str, value: Any) -> QComboBox:
-        """The saved workflows to choose from; still editable (a name saved later, or a
-        {{ template }}); a name that is not saved is a problem shown under it."""
-        combo = QComboBox()
-        combo.setEditable(True)
-        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        assert self.doc is not None
-        names = sorted(self.doc.saved_workflows()) if self.doc.saved_workflows else []
-        combo.addItems(names)
-        combo.setEditText(value if isinstance(value, str) else "")
-        line = combo.lineEdit()
-        line.setPlaceholderText("choose a saved workflow")
-        line.textEdited.connect(lambda text, k=key: self._edited(k, "text", text))
-        combo.textActivated.connect(lambda text, k=key: self._edited(k, "text", text))
-        return combo
+        if WORKFLOW_REF_FIELDS.get(self.doc.node(self.node_id).type) != key:
+            return None
+        return sorted(self.doc.saved_workflows()) if self.doc.saved_workflows else []
 
     def _expression_fields(self) -> frozenset[str]:
         if self.doc is None or self.node_id is None:
@@ -335,69 +236,20 @@ class Inspector(QScrollArea):
         except (UnknownStepType, ImportError, KeyError):
             return frozenset()
 
-    def _behaviour_box(self, data: Any) -> QGroupBox:
-        box = QGroupBox("Behaviour")
-        form = QFormLayout(box)
-        timeout = QLineEdit("" if data.timeout_seconds is None else f"{data.timeout_seconds:g}")
-        timeout.setPlaceholderText("no limit")
-        assert self.doc is not None and self.node_id is not None
-        draft = self.doc.drafts_of(self.node_id).get("@timeout_seconds")
-        if draft is not None:
-            timeout.setText(draft)
-        timeout.textEdited.connect(self._timeout_edited)
-        self.fields["@timeout_seconds"] = timeout
-        error = QLabel()
-        error.setProperty("role", "error")
-        error.setWordWrap(True)
-        error.hide()
-        self.errors["@timeout_seconds"] = error
-        holder = QWidget()
-        col = QVBoxLayout(holder)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(timeout)
-        col.addWidget(error)
-        form.addRow("Timeout (s)", holder)
-        cont = QCheckBox("Continue when this step fails")
-        cont.setChecked(data.continue_on_error)
-        cont.toggled.connect(lambda v: self._set_field("continue_on_error", v))
-        self.fields["@continue_on_error"] = cont
-        form.addRow("", cont)
-        retry = QGroupBox("Retry on failure")
-        retry.setCheckable(True)
-        retry.setChecked(data.retry is not None)
-        policy = data.retry or RetryPolicy()
-        rform = QFormLayout(retry)
-        attempts = QSpinBox(minimum=1, maximum=100, value=policy.max_attempts)
-        backoff = QComboBox()
-        backoff.addItems(["fixed", "linear", "exponential"])
-        backoff.setCurrentText(policy.backoff)
-        base = QDoubleSpinBox(minimum=0, maximum=3600, decimals=2, value=policy.base_seconds)
-        cap = QDoubleSpinBox(minimum=0, maximum=86400, decimals=1, value=policy.max_seconds)
-        rform.addRow("Attempts", attempts)
-        rform.addRow("Backoff", backoff)
-        rform.addRow("First delay (s)", base)
-        rform.addRow("Longest delay (s)", cap)
+    def _behaviour(self, node_id: str, data: NodeData, draft: str | None) -> QGroupBox:
+        def current_retry() -> RetryPolicy | None:
+            return None if self.doc is None else self.doc.node(node_id).data.retry
 
-        self.retry_widgets = (attempts, backoff, base, cap)
-
-        def changed(*_: Any) -> None:
-            if self._refreshing or self.doc is None or self.node_id is None:
-                return
-            current = self.doc.node(self.node_id).data.retry
-            value = RetryPolicy(max_attempts=attempts.value(), backoff=backoff.currentText(),
-                                base_seconds=base.value(), max_seconds=cap.value(),
-                                jitter=current.jitter if current else policy.jitter) \
-                if retry.isChecked() else None
-            self._set_field("retry", value)
-
-        retry.toggled.connect(changed)
-        attempts.valueChanged.connect(changed)
-        backoff.currentIndexChanged.connect(changed)
-        base.valueChanged.connect(changed)
-        cap.valueChanged.connect(changed)
-        self.fields["@retry"] = retry
-        form.addRow(retry)
-        return box
+        parts = behaviour_box(data, draft, BehaviourHooks(
+            self._timeout_edited, self._set_field,
+            lambda: self._refreshing or self.doc is None or self.node_id is None,
+            current_retry))
+        self.fields["@timeout_seconds"] = parts.timeout
+        self.errors["@timeout_seconds"] = parts.timeout_error
+        self.fields["@continue_on_error"] = parts.continue_on_error
+        self.fields["@retry"] = parts.retry
+        self.retry_widgets = parts.retry_widgets
+        return parts.box
 
     # -- edits -> commands -------------------------------------------------------------------
     @staticmethod
@@ -551,7 +403,7 @@ class Inspector(QScrollArea):
                 widget.setText(draft if draft is not None else self._to_text(kind, value))
                 widget.setCursorPosition(min(cursor, len(widget.text())))
 
-    def _on_problems(self, problems: list) -> None:
+    def _on_problems(self, problems: list[Problem]) -> None:
         if self.node_id is None or (not self.errors and not hasattr(self, "problem_label")):
             return
         by_field: dict[str, list[str]] = {}
@@ -573,15 +425,3 @@ class Inspector(QScrollArea):
                 self.problem_label.setText("\n".join(f"⚠ {g}" for g in general))
             except RuntimeError:
                 pass
-
-
-def _placeholder(field: FieldInfo, kind: str) -> str:
-    """What an empty one-line field shows: "required", the default it falls back to, or (for
-    numbers) that a template is welcome too. Never pydantic's internal PydanticUndefined."""
-    if field.is_required():
-        examples = field.examples or []
-        return f"required, e.g. {examples[0]}" if examples else "required"
-    default = field.get_default(call_default_factory=True)
-    if kind == "number":
-        return f"{default}" if default is not None else "number or {{ template }}"
-    return "" if default in (None, "") else str(default)

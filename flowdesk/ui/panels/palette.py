@@ -4,6 +4,7 @@ Drag an entry onto the canvas, or double-click it to add it in the middle of the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.engine.registry import CatalogEntry
-from flowdesk.ui.canvas.view import STEP_MIME
+from flowdesk.ui.mime import STEP_MIME, step_mime
 from flowdesk.ui.theme import step_icon
 
 __all__ = ["Palette"]
@@ -25,13 +26,9 @@ _TYPE_ROLE = Qt.ItemDataRole.UserRole
 
 
 class _Tree(QTreeWidget):
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
-        mime = QMimeData()
-        types = [i.data(0, _TYPE_ROLE) for i in items if i.data(0, _TYPE_ROLE)]
-        if types:
-            mime.setData(STEP_MIME, types[0].encode())
-            mime.setText(types[0])
-        return mime
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        types = [str(i.data(0, _TYPE_ROLE)) for i in items if i.data(0, _TYPE_ROLE)]
+        return step_mime(types[0]) if types else QMimeData()
 
     def mimeTypes(self) -> list[str]:
         return [STEP_MIME]
@@ -81,11 +78,9 @@ class Palette(QWidget):
     def filter(self, text: str) -> None:
         needle = text.strip().lower()
         word = re.compile(r"\b" + re.escape(needle)) if needle else None
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
+        for group, entries in self._groups():
             shown = 0
-            for j in range(group.childCount()):
-                item = group.child(j)
+            for item in entries:
                 name = f"{item.text(0)} {item.data(0, _TYPE_ROLE)} {group.text(0)}".lower()
                 visible = word is None or needle in name or bool(
                     word.search(item.statusTip(0).lower()))
@@ -94,13 +89,19 @@ class Palette(QWidget):
             group.setHidden(shown == 0)
 
     def visible_types(self) -> list[str]:
-        out = []
+        return [str(item.data(0, _TYPE_ROLE)) for group, entries in self._groups()
+                if not group.isHidden() for item in entries if not item.isHidden()]
+
+    def _groups(self) -> list[tuple[QTreeWidgetItem, list[QTreeWidgetItem]]]:
+        """The category headings, each with its step entries, in the order shown."""
+        groups = []
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
-            for j in range(group.childCount()):
-                if not group.child(j).isHidden() and not group.isHidden():
-                    out.append(group.child(j).data(0, _TYPE_ROLE))
-        return out
+            if group is None:
+                continue
+            entries = [group.child(j) for j in range(group.childCount())]
+            groups.append((group, [e for e in entries if e is not None]))
+        return groups
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         step_type = item.data(0, _TYPE_ROLE)

@@ -207,14 +207,20 @@ class HistoryTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
-        self.cellDoubleClicked.connect(
-            lambda row, _col: self.run_opened.emit(self.item(row, 0).data(
-                Qt.ItemDataRole.UserRole)))
+        self.cellDoubleClicked.connect(self._opened)
+
+    def _run_id(self, row: int) -> str | None:
+        item = self.item(row, 0)
+        data = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        return data if isinstance(data, str) else None
+
+    def _opened(self, row: int, _column: int) -> None:
+        run_id = self._run_id(row)
+        if run_id is not None:
+            self.run_opened.emit(run_id)
 
     def has_run(self, run_id: str) -> bool:
-        return any(self.item(row, 0) is not None
-                   and self.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id
-                   for row in range(self.rowCount()))
+        return any(self._run_id(row) == run_id for row in range(self.rowCount()))
 
     def set_runs(self, runs: list[RunSnapshot]) -> None:
         self.setRowCount(len(runs))
