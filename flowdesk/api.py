@@ -46,24 +46,8 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 
 
 def run_document(run: RunSnapshot) -> dict[str, Any]:
-    """Everything about a run: its input, timestamps, the workflow version it ran, and each
-    step's input (its rendered config), output, attempts with their errors, and timing."""
-    steps: dict[str, Any] = {}
-    for step_id, step in run.steps.items():
-        steps[step_id] = {
-            "status": step.status.value, "input": step.state.get("input"),
-            "output": step.output, "error": step.error, "attempts": step.attempts,
-            "attempt_log": [a.model_dump(mode="json") for a in step.attempt_log],
-            "started_at": step.started_at, "finished_at": step.finished_at,
-            "duration_ms": step.duration_ms, "branch": step.branch,
-        }
-    return {
-        "id": run.id, "workflow": run.workflow_name, "workflow_version": run.workflow_version,
-        "status": run.status.value, "error": run.error, "input": run.input,
-        "created_at": run.created_at, "started_at": run.started_at,
-        "finished_at": run.finished_at, "idempotency_key": run.idempotency_key,
-        "steps": steps,
-    }
+    """Everything about a run (``RunSnapshot.to_document``, as ``flowdesk show --json``)."""
+    return run.to_document()
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -289,3 +289,32 @@ def test_retry_uses_the_saved_workflow_unless_told_original(tmp_path: Path) -> N
     assert json.loads(current.stdout)["steps"]["b"]["output"]["result"] == 2
     shown = flowdesk("show", run_id, db=db).stdout
     assert "(version 2)" in shown
+
+
+def test_tokens_are_printed_once_and_stored_hashed(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    made = flowdesk("tokens", "create", "ci-bot", db=db)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("fd_") and "shown only now" in made.stderr
+    assert token.encode() not in db.read_bytes()  # only its hash is kept
+    assert flowdesk("tokens", "create", "ci-bot", db=db).returncode == 2  # one live per name
+    listed = flowdesk("tokens", "list", db=db)
+    assert "ci-bot" in listed.stdout and "live" in listed.stdout and token not in listed.stdout
+    assert flowdesk("tokens", "revoke", "ci-bot", db=db).returncode == 0
+    assert "revoked" in flowdesk("tokens", "list", db=db).stdout
+    assert flowdesk("tokens", "revoke", "nobody", db=db).returncode == 2
+
+
+def test_show_json_holds_the_whole_run(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    ran = flowdesk("run", str(write(tmp_path, "w.json", SIMPLE)), "--input", '{"v": 2}',
+                   "--json", db=db)
+    run_id = json.loads(ran.stdout)["id"]
+    shown = json.loads(flowdesk("show", run_id, "--json", db=db).stdout)
+    assert shown["input"] == {"v": 2}
+    assert shown["created_at"] and shown["started_at"] and shown["finished_at"]
+    assert "workflow_version" in shown
+    step = shown["steps"]["a"]
+    assert step["input"] is not None and step["output"] == {"v": 2}
+    assert step["attempts"] == 1 and len(step["attempt_log"]) == 1

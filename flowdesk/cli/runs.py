@@ -82,7 +82,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args)
     run = store.get_run(store.resolve_run_id(args.run_id))
     if args.json:
-        data = run.to_cli_json()
+        data = run.to_document()
         if args.events:
             data["events"] = [e.model_dump(mode="json") for e in store.get_events(run.id)]
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))

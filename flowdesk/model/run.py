@@ -68,6 +68,22 @@ class RunSnapshot(BaseModel):
             return None
         return max(self.finished_at - self.started_at - self.active_seconds, 0.0)
 
+    def to_document(self) -> dict[str, Any]:
+        """Everything about the run (``flowdesk show --json`` and the HTTP API): the ``--json``
+        shape of DESIGN.md plus its input, timestamps, the workflow version it ran, and each
+        step's input (its rendered config), attempts with their errors, and timing."""
+        doc = self.to_cli_json()
+        doc.update(workflow_version=self.workflow_version, input=self.input,
+                   created_at=self.created_at, started_at=self.started_at,
+                   finished_at=self.finished_at, idempotency_key=self.idempotency_key)
+        for sid, step in self.steps.items():
+            doc["steps"][sid].update(
+                input=step.state.get("input"),
+                attempt_log=[a.model_dump(mode="json") for a in step.attempt_log],
+                started_at=step.started_at, finished_at=step.finished_at,
+                duration_ms=step.duration_ms, branch=step.branch)
+        return doc
+
     def to_cli_json(self) -> dict[str, Any]:
         """The ``--json`` shape of DESIGN.md."""
         return {
