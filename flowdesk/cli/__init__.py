@@ -74,3 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flowdesk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `flowdesk runs --json | head`: the reader has gone; stop quietly, as cat does
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
