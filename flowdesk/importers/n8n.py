@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowdesk.importers.n8n_expr import PathPart
-from flowdesk.importers.n8n_nodes import Converted, NodeContext, convert_node, role_of
+from flowdesk.importers.n8n_nodes import Converted, NodeContext, role_of
+from flowdesk.importers.n8n_steps import convert_node
 from flowdesk.model.errors import Problem, WorkflowFileError
 from flowdesk.model.workflow import Workflow
 

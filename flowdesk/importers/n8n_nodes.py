@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,7 +29,7 @@ from flowdesk.importers.n8n_expr import (
 )
 from flowdesk.model.errors import Problem
 
-__all__ = ["ROLES", "Converted", "NodeContext", "Role", "convert_node", "role_of"]
+__all__ = ["ROLES", "Converted", "NodeContext", "Role", "json_with_expressions", "role_of"]
 
 
 @dataclass(frozen=True)
@@ -248,18 +249,39 @@ def _text_as_expression(text: str) -> str:
     return " + ".join(pieces) or '""'
 
 
-def convert_node(node: dict[str, Any], cx: NodeContext) -> Converted:
-    from flowdesk.importers.n8n_steps import MAPPERS, placeholder
+def json_with_expressions(text: str, cx: NodeContext, field: str) -> Any:
+    """A JSON text with ``{{ }}`` expressions (n8n's jsonBody / jsonOutput) as a JSON value
+    with templates; when it is not JSON, the translated text."""
+    body = text[1:] if text.startswith("=") else text
+    marks: dict[str, str] = {}
 
-    kind = str(node.get("type", ""))
-    mapper = MAPPERS.get(kind)
-    if node.get("disabled"):
-        cx.problem("this node is disabled in n8n; flowdesk runs it (delete it or "
-                   "reconnect around it)")
-    if node.get("onError") == "continueErrorOutput":
-        cx.problem("n8n's error output is not translated: failures now fail the run "
-                   "(or set continue_on_error)")
-    if mapper is None:
-        return placeholder(cx, f"the n8n node type '{kind}' has no flowdesk equivalent; "
-                               "this placeholder keeps its parameters — replace it")
-    return mapper(cx)
+    def mark(m: re.Match[str]) -> str:
+        key = f"@@n8n{len(marks)}@@"
+        marks[key] = m.group(0)
+        return key
+
+    masked = re.sub(r"\{\{.*?\}\}", mark, body, flags=re.DOTALL)
+    quoted = re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("@@", "##"), masked)
+    bare = re.sub(r"@@n8n\d+@@", lambda m: json.dumps(m.group(0)), quoted).replace("##", "@@")
+    try:
+        parsed = json.loads(bare)
+    except ValueError:
+        cx.problem("the JSON is not valid JSON once its expressions are taken out; it is sent "
+                   "as text", field)
+        return cx.value("=" + body, field)
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            if value in marks:
+                return cx.value("=" + marks[value], field)
+            for key, expr in marks.items():
+                if key in value:
+                    value = value.replace(key, str(cx.value("=" + expr, field)))
+            return value
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return fill(parsed)

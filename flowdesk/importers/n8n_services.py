@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowdesk.importers.n8n_expr import py_path
-from flowdesk.importers.n8n_nodes import NodeContext
+from flowdesk.importers.n8n_nodes import NodeContext, json_with_expressions
 
 __all__ = ["SERVICES", "code_config", "http_config"]
 
@@ -19,11 +19,9 @@ _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
 def _json_field(cx: NodeContext, text: Any, field: str) -> Any:
-    from flowdesk.importers.n8n_steps import _json_with_expressions
-
     if not isinstance(text, str):
         return cx.value(text, field)
-    return _json_with_expressions(text, cx, field)
+    return json_with_expressions(text, cx, field)
 
 
 def _pairs(items: Any, cx: NodeContext, field: str) -> dict[str, Any]:

@@ -5,14 +5,14 @@ default) and reporting what it could not translate on the node."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from flowdesk.importers.n8n_conditions import conditions_expression
-from flowdesk.importers.n8n_nodes import Converted, NodeContext
+from flowdesk.importers.n8n_nodes import Converted, NodeContext, json_with_expressions
+from flowdesk.importers.n8n_services import SERVICES, code_config, http_config
 
-__all__ = ["MAPPERS", "placeholder"]
+__all__ = ["MAPPERS", "convert_node", "placeholder"]
 
 Mapper = Callable[[NodeContext], Converted]
 MAPPERS: dict[str, Mapper] = {}
@@ -339,7 +339,7 @@ def _set(cx: NodeContext) -> Converted:
     else:
         if p.get("mode", "manual") == "raw":
             raw = p.get("jsonOutput", "{}")
-            parsed = _json_with_expressions(str(raw), cx, "output")
+            parsed = json_with_expressions(str(raw), cx, "output")
             out = parsed if isinstance(parsed, dict) else {"value": parsed}
         elif "assignments" in p:
             for item in (p.get("assignments") or {}).get("assignments") or []:
@@ -366,55 +366,13 @@ def _set(cx: NodeContext) -> Converted:
     return cx.single("transform", {"output": out})
 
 
-def _json_with_expressions(text: str, cx: NodeContext, field: str) -> Any:
-    """A JSON text with ``{{ }}`` expressions (n8n's jsonBody / jsonOutput) as a JSON value
-    with templates; when it is not JSON, the translated text."""
-    body = text[1:] if text.startswith("=") else text
-    marks: dict[str, str] = {}
-
-    def mark(m: re.Match[str]) -> str:
-        key = f"@@n8n{len(marks)}@@"
-        marks[key] = m.group(0)
-        return key
-
-    masked = re.sub(r"\{\{.*?\}\}", mark, body, flags=re.DOTALL)
-    quoted = re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("@@", "##"), masked)
-    bare = re.sub(r"@@n8n\d+@@", lambda m: json.dumps(m.group(0)), quoted).replace("##", "@@")
-    try:
-        parsed = json.loads(bare)
-    except ValueError:
-        cx.problem("the JSON is not valid JSON once its expressions are taken out; it is sent "
-                   "as text", field)
-        return cx.value("=" + body, field)
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            if value in marks:
-                return cx.value("=" + marks[value], field)
-            for key, expr in marks.items():
-                if key in value:
-                    value = value.replace(key, str(cx.value("=" + expr, field)))
-            return value
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return value
-
-    return fill(parsed)
-
-
 @_maps("n8n-nodes-base.httpRequest")
 def _http(cx: NodeContext) -> Converted:
-    from flowdesk.importers.n8n_services import http_config
-
     return cx.single("http_request", http_config(cx))
 
 
 @_maps("n8n-nodes-base.code", "n8n-nodes-base.function", "n8n-nodes-base.functionItem")
 def _code(cx: NodeContext) -> Converted:
-    from flowdesk.importers.n8n_services import code_config
-
     return cx.single("inline_code", code_config(cx))
 
 
@@ -422,8 +380,20 @@ def _code(cx: NodeContext) -> Converted:
        "n8n-nodes-base.openAi", "@n8n/n8n-nodes-langchain.openAi",
        "@n8n/n8n-nodes-langchain.chainLlm", "@n8n/n8n-nodes-langchain.agent")
 def _service(cx: NodeContext) -> Converted:
-    from flowdesk.importers.n8n_services import SERVICES
-
     step_type, config = SERVICES[str(cx.node["type"])](cx)
     return cx.single(step_type, config)
 
+
+def convert_node(node: dict[str, Any], cx: NodeContext) -> Converted:
+    kind = str(node.get("type", ""))
+    mapper = MAPPERS.get(kind)
+    if node.get("disabled"):
+        cx.problem("this node is disabled in n8n; flowdesk runs it (delete it or "
+                   "reconnect around it)")
+    if node.get("onError") == "continueErrorOutput":
+        cx.problem("n8n's error output is not translated: failures now fail the run "
+                   "(or set continue_on_error)")
+    if mapper is None:
+        return placeholder(cx, f"the n8n node type '{kind}' has no flowdesk equivalent; "
+                               "this placeholder keeps its parameters — replace it")
+    return mapper(cx)
