@@ -63,7 +63,7 @@ def test_store_reads_do_not_grow_with_the_events_of_a_run(window, qtbot, monkeyp
     assert window.runs.step_view(last).status is StepStatus.COMPLETED
     record = window.library.get_run(window.current_run).steps[last]
     assert window.step_details.output.value == record.output
-    assert record.output["waited_seconds"] >= 0.01
+    assert record.output["waited_seconds"] > 0  # the whole record, read from the store
     assert "1 attempt" in window.step_details.title.text()
 
 
