@@ -69,6 +69,10 @@ class DecisionRepository:
             row = conn.execute(
                 sa.select(step_runs.c.status, step_runs.c.state)
                 .where(step_runs.c.run_id == run_id, step_runs.c.step_id == step_id)
+                # the row stays locked to the commit: two desks deciding at once are served
+                # one after the other, and the second sees the first's decision (SQLite's
+                # write transaction is already exclusive)
+                .with_for_update()
             ).first()
             if row is None:
                 raise NotFound(f"run {run_id[:8]} has no step '{step_id}'")
@@ -81,9 +85,11 @@ class DecisionRepository:
                     f"(it is {row.status}{detail})"
                 )
             if "decision" in state:
+                earlier = state["decision"]
+                by = f" by {earlier['decided_by']}" if earlier.get("decided_by") else ""
                 raise DecisionError(
                     f"step '{step_id}' of run {run_id[:8]} was already "
-                    f"{'approved' if state['decision'].get('approved') else 'rejected'}"
+                    f"{'approved' if earlier.get('approved') else 'rejected'}{by}"
                 )
             state["decision"] = decision
             conn.execute(step_runs.update().where(

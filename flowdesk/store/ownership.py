@@ -62,7 +62,10 @@ class LeaseRepository:
         now = time.time()
         with guard(self._db.url), self._db.write() as conn:
             row = conn.execute(
+                # locked to the commit on PostgreSQL: a second worker waits, then sees the
+                # new owner (SQLite's write transaction is already exclusive)
                 sa.select(runs.c.owner, runs.c.lease_until).where(runs.c.id == run_id)
+                .with_for_update()
             ).first()
             if row is None:
                 raise NotFound(f"no run with id '{run_id}'")
