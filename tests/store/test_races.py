@@ -46,8 +46,9 @@ def test_two_workers_claiming_one_run_one_wins(store: Store, db_url: str) -> Non
         me = f"{socket.gethostname()}:{os.getpid()}"
         for i in range(ROUNDS):
             run, _ = store.create_run(workflow, {})
-            won = race([lambda: store.claim_run(run.id, f"{me}:w1-{i}", 30),
-                        lambda: other.claim_run(run.id, f"{me}:w2-{i}", 30)])
+            rid = run.id
+            won = race([lambda r=rid, n=i: store.claim_run(r, f"{me}:w1-{n}", 30),
+                        lambda r=rid, n=i: other.claim_run(r, f"{me}:w2-{n}", 30)])
             assert sorted(won) == [False, True], won
     finally:
         other.close()
@@ -64,10 +65,10 @@ def test_two_desks_deciding_one_approval_one_wins(store: Store, db_url: str) -> 
             store.write(run.id, {}, {"ok": {"status": StepStatus.WAITING,
                                            "state": {"wait": {"kind": "approval"}}}}, [])
             answers = race([
-                lambda: store.record_decision(run.id, "ok", {"approved": True,
-                                                             "decided_by": "ann"}),
-                lambda: other.record_decision(run.id, "ok", {"approved": False,
-                                                             "decided_by": "bob"})])
+                lambda r=run.id: store.record_decision(r, "ok", {"approved": True,
+                                                                 "decided_by": "ann"}),
+                lambda r=run.id: other.record_decision(r, "ok", {"approved": False,
+                                                                 "decided_by": "bob"})])
             losers = [a for a in answers if isinstance(a, Exception)]
             assert len(losers) == 1 and isinstance(losers[0], DecisionError), answers
             winner = "ann" if answers[0] is None else "bob"
