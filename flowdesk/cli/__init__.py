@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flowdesk import __version__
-from flowdesk.cli import admin, decisions, gui, runs, serve, tokens, workflows
+from flowdesk.cli import admin, decisions, gui, runs, serve, tokens, versions, workflows
 from flowdesk.cli.common import (
     DB_HELP,
     EXIT_BAD_INPUT,
@@ -32,7 +32,7 @@ from flowdesk.model.errors import FlowdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_PAUSED", "build_parser", "main"]
 
-COMMAND_GROUPS = (gui, runs, workflows, decisions, admin, serve, tokens)
+COMMAND_GROUPS = (gui, runs, workflows, versions, decisions, admin, serve, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

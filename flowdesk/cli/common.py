@@ -156,11 +156,15 @@ def load_file(path: str | Path) -> Workflow:
     return result.workflow
 
 
-def load_workflow(ref: str, store_factory: Callable[[], Store]) -> tuple[Workflow, int | None]:
-    """A workflow from a file path, or else by name from the store."""
+def load_workflow(ref: str, store_factory: Callable[[], Store],
+                  draft: bool = False) -> tuple[Workflow, int | None]:
+    """A workflow from a file path, or else by name from the store (its published version,
+    or with ``draft`` its draft, run as no version)."""
     path = Path(ref)
     if path.exists() or ref.endswith(".json"):
         return load_file(path), None
+    if draft:
+        return store_factory().get_draft(ref)[0], None
     return store_factory().get_workflow(ref)
 
 

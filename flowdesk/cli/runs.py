@@ -34,7 +34,7 @@ __all__ = ["cmd_cancel", "cmd_resume", "cmd_retry", "cmd_run", "cmd_runs", "cmd_
 
 def cmd_run(args: argparse.Namespace) -> int:
     store = open_store(args)
-    workflow, version = load_workflow(args.workflow, lambda: store)
+    workflow, version = load_workflow(args.workflow, lambda: store, args.draft)
     run_input = parse_json(args.input, "--input")
     if args.sample_input:
         if run_input is not None:
@@ -168,6 +168,8 @@ def register(sub: Commands, common: argparse.ArgumentParser) -> None:
     p.add_argument("--input", metavar="JSON", help="run input as JSON, or @file.json")
     p.add_argument("--sample-input", action="store_true",
                    help="use the workflow's sample_input as the run input")
+    p.add_argument("--draft", action="store_true",
+                   help="run a stored workflow's draft instead of its published version")
     p.add_argument("--idempotency-key", metavar="KEY",
                    help="return the existing run if this key was used before")
     add_carry_flags(p)

@@ -49,8 +49,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise WorkflowInvalid(problems, f"{args.file}")
     store = open_store(args)
     existed = store.has_workflow(workflow.name)
-    version = store.save_workflow(workflow, new_version=True)
-    verb = "updated" if existed else "imported"
+    version, created = store.versions.publish(workflow, args.note)
+    verb = "imported" if not existed else "updated" if created else "unchanged, kept"
     print(f"{verb} '{workflow.name}' (version {version})")
     for problem in problems:
         print(f"  warning: {problem}", file=sys.stderr)
@@ -59,7 +59,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args)
-    workflow, _ = store.get_workflow(args.name)
+    workflow, _ = (store.get_draft if args.draft else store.get_workflow)(args.name)
     text = workflow.to_json() + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -104,10 +104,13 @@ def register(sub: Commands, common: argparse.ArgumentParser) -> None:
     p.add_argument("file")
     p.add_argument("--name", help="store under this name instead of the file's")
     p.add_argument("--force", action="store_true", help="import even if it has problems")
+    p.add_argument("--note", help="a note kept with the version this import publishes")
 
     p = add_command(sub, common, "export", cmd_export, "write a stored workflow as JSON")
     p.add_argument("name")
     p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--draft", action="store_true",
+                   help="export the draft instead of the published version")
 
     p = add_command(sub, common, "workflows", cmd_workflows, "list stored workflows")
     p.add_argument("--json", action="store_true", help="print them as a JSON list")

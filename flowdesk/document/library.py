@@ -88,7 +88,7 @@ class WorkflowLibrary(QObject):
 
     def open(self, name: str) -> WorkflowDocument:
         self._leave()
-        workflow, version = self.store.get_workflow(name)
+        workflow, version = self.store.get_draft(name)
         return self._attach(workflow, version)
 
     def create(self, name: str = "Untitled workflow") -> WorkflowDocument:
@@ -111,7 +111,7 @@ class WorkflowLibrary(QObject):
     def same_as_stored(self, path: str | Path, name: str) -> bool:
         """True when the file holds exactly the stored workflow ``name``."""
         workflow = load_workflow_file(path).workflow
-        stored, _ = self.store.get_workflow(name)
+        stored, _ = self.store.get_draft(name)
         workflow.name = name
         return stored.to_dict() == workflow.to_dict()
 
@@ -125,7 +125,7 @@ class WorkflowLibrary(QObject):
             self.import_problems = []
             return self.open(existing)
         name = self.import_file(path)
-        workflow, version = self.store.get_workflow(name)
+        workflow, version = self.store.get_draft(name)
         return self._attach(workflow, version)
 
     def _attach(self, workflow: Workflow, version: int) -> WorkflowDocument:
@@ -178,12 +178,13 @@ class WorkflowLibrary(QObject):
         self._retry.start()
         self.save_failed.emit(self.save_error)
 
-    def save_version(self) -> int:
-        """Record the open workflow as a new numbered version; clears the dirty marker."""
+    def save_version(self, note: str | None = None) -> int:
+        """Publish the open workflow: its draft becomes the live version (a new numbered
+        version unless nothing changed since the last one); clears the dirty marker."""
         assert self.doc is not None
         if not self.save_now():
             raise StoreError(self.save_error or "the workflow could not be saved")
-        version = self.store.save_workflow(self.doc.workflow, new_version=True)
+        version, _ = self.store.versions.publish(self.doc.workflow, note)
         self.doc.version = version
         self.doc.mark_saved()
         self.saved.emit(self.doc.name, version)
@@ -194,7 +195,7 @@ class WorkflowLibrary(QObject):
 
     # -- managing ----------------------------------------------------------------------------
     def duplicate(self, name: str) -> str:
-        workflow, _ = self.store.get_workflow(name)
+        workflow, _ = self.store.get_draft(name)
         workflow.name = self.unique_name(f"{name} copy")
         self.store.save_workflow(workflow, new_version=True)
         self.changed.emit()

@@ -28,6 +28,7 @@ from flowdesk.store.decisions import DecisionRepository, WaitingStep
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
 from flowdesk.store.runs import RunRepository
 from flowdesk.store.settings import SettingsRepository
+from flowdesk.store.versions import VersionRepository
 from flowdesk.store.workflows import WorkflowRepository
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Store:
         self.settings = SettingsRepository(self.database)
         self.decisions = DecisionRepository(self.database, self.settings)
         self.leases = LeaseRepository(self.database, self.decisions)
+        self.versions = VersionRepository(url, self.database.read, self.database.write)
 
     def close(self) -> None:
         self.runs.close()
@@ -56,10 +58,19 @@ class Store:
 
     # -- workflows ---------------------------------------------------------------------------
     def save_workflow(self, workflow: Workflow, *, new_version: bool = False) -> int:
-        return self.workflows.save_workflow(workflow, new_version=new_version)
+        """``new_version`` publishes (a new numbered version unless the content is
+        unchanged); without it only the draft is written (the editor's autosave)."""
+        if new_version:
+            return self.versions.publish(workflow)[0]
+        return self.workflows.save_workflow(workflow)
 
     def get_workflow(self, name: str) -> tuple[Workflow, int]:
-        return self.workflows.get_workflow(name)
+        """The published version of ``name`` (what runs by name use) and its number."""
+        return self.versions.published(name)
+
+    def get_draft(self, name: str) -> tuple[Workflow, int]:
+        """The draft of ``name`` (what the editor autosaves) and the published number."""
+        return self.versions.draft(name)
 
     def get_workflow_version(self, name: str, version: int) -> Workflow:
         return self.workflows.get_workflow_version(name, version)

@@ -38,6 +38,7 @@ workflow_versions = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("note", sa.String, nullable=True),
 )
 
 runs = sa.Table(
