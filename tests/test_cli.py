@@ -102,7 +102,8 @@ def test_import_export_runs_show(tmp_path: Path) -> None:
     path = write(tmp_path, "w.json", {**SIMPLE, "x-custom": {"kept": True}})
     result = flowdesk("import", str(path), db=db)
     assert result.returncode == 0 and "imported 'simple' (version 1)" in result.stdout
-    assert "updated 'simple' (version 2)" in flowdesk("import", str(path), db=db).stdout
+    # an unchanged re-import records no new version (issue 15, item 5)
+    assert "kept 'simple' (version 1)" in flowdesk("import", str(path), db=db).stdout
     assert "simple" in flowdesk("workflows", db=db).stdout
     run = flowdesk("run", "simple", "--input", '{"v": 0}', "--json", db=db)
     assert run.returncode == 0
