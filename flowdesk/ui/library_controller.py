@@ -135,16 +135,24 @@ class LibraryController:
         self.open_dropped(paths)
 
     # -- saving, renaming, exporting ---------------------------------------------------------
-    def save_version(self) -> None:
+    def save_version(self, note: str | None = None) -> None:
+        """Publish (Ctrl+S): asks for an optional note unless one is given."""
         doc = self.shell.doc
         if doc is None:
             return
+        if note is None:
+            note, ok = QInputDialog.getText(self.parent, "Publish",
+                                            "Note for this version (optional)")
+            if not ok:
+                return
+        before = doc.version
         try:
-            version = self.library.save_version()
+            version = self.library.save_version(note.strip() or None)
         except FlowdeskError as exc:
             self.shell.notify(str(exc))
             return
-        self.shell.notify(f"Saved '{doc.name}' as version {version}")
+        self.shell.notify(f"Published '{doc.name}' as version {version}" if version != before
+                          else f"'{doc.name}' is unchanged: version {version} stays live")
         self.shell.update_title()
 
     def rename_dialog(self) -> None:

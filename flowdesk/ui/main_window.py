@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QLineEdit, QMai
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.library import WorkflowLibrary
+from flowdesk.document.versions import WorkflowVersions
 from flowdesk.document.run_controller import RunController
 from flowdesk.model.errors import Problem
 from flowdesk.resources import icons_dir
@@ -46,6 +47,7 @@ from flowdesk.ui.panels.inspector import Inspector
 from flowdesk.ui.panels.palette import Palette
 from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
 from flowdesk.ui.quick_add import QuickAddDialog
+from flowdesk.ui.versions_dialog import VersionsDialog
 from flowdesk.ui.run_presenter import RunPresenter, RunWidgets
 from flowdesk.ui.window_layout import (
     RunTabs,
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.scene: WorkflowScene | None = None
         self.canvas_actions: CanvasActions | None = None
         self._doc_connections: list[tuple[SignalInstance, Any]] = []
+        self.versions = WorkflowVersions(library.store)
         self.settings = app_settings()
         self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
 
@@ -210,6 +213,17 @@ class MainWindow(QMainWindow):
         self.runs.document_opened(self.scene)
         self._update_actions()
 
+    def versions_dialog(self) -> VersionsDialog | None:
+        """File → Versions…: compare with and restore published versions."""
+        if self.doc is None or self.scene is None:
+            return None
+        dialog = VersionsDialog(self.versions, self.doc, self.scene, self)
+        dialog.restored.connect(lambda v: self.notify(
+            f"Restored version {v} in the editor (Ctrl+Z undoes it; Publish makes it live)"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def update_title(self, *_: Any) -> None:
         if self.doc is None:
             self.setWindowTitle("flowdesk")
@@ -218,6 +232,8 @@ class MainWindow(QMainWindow):
         if self.library.save_error:
             mark += " — NOT SAVED"
         version = f" (version {self.doc.version})" if self.doc.version else ""
+        if self.versions.draft_differs(self.doc):
+            mark += f" • draft differs from live version {self.doc.version}"
         self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
 
     def _update_actions(self, *_: Any) -> None:

@@ -64,8 +64,11 @@ class WindowActions:
         self.act_import = a("Import…", files.import_dialog, "Ctrl+I", file_menu,
                             tip="Add workflow files to your workflows")
         file_menu.addSeparator()
-        self.act_save = a("Save version", files.save_version, _Std.Save, file_menu,
-                          tip="Record this workflow as a new numbered version")
+        self.act_save = a("Publish…", files.save_version, _Std.Save, file_menu,
+                          tip="Make this draft the live version (what webhooks, schedules, "
+                              "the API and `flowdesk run` use)")
+        self.act_versions = a("Versions…", lambda: window.versions_dialog(), "Ctrl+Shift+H",
+                              file_menu, tip="Compare with and restore published versions")
         self.act_save_as = a("Save as…", files.save_as_dialog, _Std.SaveAs, file_menu,
                              tip="Continue in a copy of this workflow under a new name")
         self.act_rename = a("Rename…", files.rename_dialog, None, file_menu)

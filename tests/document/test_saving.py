@@ -41,15 +41,15 @@ def test_clearing_a_field_removes_the_key_and_autosave_keeps_working(library) ->
     doc.undo_stack.push(SetConfigValueCommand(doc, "wait", "until", UNSET))
     assert "until" not in doc.node("wait").data.config
     assert library.save_now() and library.save_error is None
-    stored, _ = library.store.get_workflow("W")
+    stored, _ = library.store.get_draft("W")
     assert "until" not in stored.node("wait").data.config
     doc.undo_stack.undo()
     assert library.save_now()
-    assert library.store.get_workflow("W")[0].node("wait").data.config == {
+    assert library.store.get_draft("W")[0].node("wait").data.config == {
         "until": "{{ input.when }}"}
     doc.undo_stack.redo()
     assert library.save_now()
-    assert "until" not in library.store.get_workflow("W")[0].node("wait").data.config
+    assert "until" not in library.store.get_draft("W")[0].node("wait").data.config
 
 
 def test_invalid_text_is_kept_as_a_draft_and_reported_where_it_is(library) -> None:
@@ -65,7 +65,7 @@ def test_invalid_text_is_kept_as_a_draft_and_reported_where_it_is(library) -> No
     assert library.save_now()
     reopened = open_store(library.store.url.removeprefix("sqlite:///"))
     try:
-        stored, _ = reopened.get_workflow("W")
+        stored, _ = reopened.get_draft("W")
     finally:
         reopened.close()
     assert stored.node("t").data.model_extra["drafts"] == {"output": '{"a": '}

@@ -165,7 +165,7 @@ def test_autosave_save_version_and_reopen(window, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
     stored, version = window.library.store.get_workflow(name)
     assert [n.id for n in stored.nodes] == ["a", "b"]
-    window.menus.act_save.trigger()
+    window.files.save_version(note="")  # what Ctrl+S does after its note prompt
     assert window.doc.version == version + 1
     assert "•" not in window.windowTitle()
     assert f"version {version + 1}" in window.windowTitle()

@@ -110,7 +110,7 @@ def test_export_adds_json_and_save_as_continues_in_a_copy(window, tmp_path) -> N
     assert [n.id for n in window.doc.workflow.nodes] == ["a", "b"]
     window.canvas_actions.add_step("delay", QPointF(0, 300))
     window.library.save_now()
-    stored, _ = window.library.store.get_workflow(original)
+    stored, _ = window.library.store.get_draft(original)
     assert [n.id for n in stored.nodes] == ["a", "b"]  # the original is unchanged
     assert not window.files.save_as(original)  # taken: refused, said
     assert "already exists" in window.last_notice

@@ -44,7 +44,7 @@ def test_clearing_a_field_keeps_autosave_and_the_right_form(window, qtbot) -> No
     assert window.doc.node("wait").data.label == "Cool down"
     assert window.doc.node("t").data.label == ""
     assert window.library.save_now()
-    stored, _ = window.library.store.get_workflow(window.doc.name)
+    stored, _ = window.library.store.get_draft(window.doc.name)
     assert stored.node("wait").data.label == "Cool down"
     assert "until" not in stored.node("wait").data.config
 
@@ -107,7 +107,7 @@ def test_json_fields_keep_what_is_typed(window, qtbot) -> None:
     window.scene.select_nodes(["t"])
     assert window.inspector.fields["output"].toPlainText() == '{"total": {{ input.n }}'
     assert window.library.save_now()
-    stored, _ = window.library.store.get_workflow(window.doc.name)
+    stored, _ = window.library.store.get_draft(window.doc.name)
     assert stored.node("t").data.model_extra["drafts"]["output"] == '{"total": {{ input.n }}'
     window.inspector.fields["output"].setPlainText('{"total": "{{ input.n }}"}')
     assert window.doc.node("t").data.config["output"] == {"total": "{{ input.n }}"}
