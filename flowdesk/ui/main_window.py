@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QLineEdit, QMai
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.library import WorkflowLibrary
-from flowdesk.document.versions import WorkflowVersions
 from flowdesk.document.run_controller import RunController
+from flowdesk.document.versions import WorkflowVersions
 from flowdesk.model.errors import Problem
 from flowdesk.resources import icons_dir
 from flowdesk.ui import theme
@@ -47,8 +47,8 @@ from flowdesk.ui.panels.inspector import Inspector
 from flowdesk.ui.panels.palette import Palette
 from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
 from flowdesk.ui.quick_add import QuickAddDialog
-from flowdesk.ui.versions_dialog import VersionsDialog
 from flowdesk.ui.run_presenter import RunPresenter, RunWidgets
+from flowdesk.ui.versions_dialog import VersionsDialog
 from flowdesk.ui.window_layout import (
     RunTabs,
     add_dock,

@@ -163,7 +163,7 @@ def test_autosave_save_version_and_reopen(window, qtbot, tmp_path) -> None:
     add_two(window)
     assert "•" in window.windowTitle() and name in window.windowTitle()
     qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
-    stored, version = window.library.store.get_workflow(name)
+    stored, version = window.library.store.get_draft(name)
     assert [n.id for n in stored.nodes] == ["a", "b"]
     window.files.save_version(note="")  # what Ctrl+S does after its note prompt
     assert window.doc.version == version + 1
