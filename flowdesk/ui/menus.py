@@ -44,6 +44,7 @@ class MenuTarget(Protocol):
     def toggle_minimap(self) -> None: ...
     def toggle_theme(self) -> None: ...
     def run_dialog(self) -> object: ...
+    def versions_dialog(self) -> object: ...
 
 
 class WindowActions:
@@ -67,7 +68,7 @@ class WindowActions:
         self.act_save = a("Publish…", files.save_version, _Std.Save, file_menu,
                           tip="Make this draft the live version (what webhooks, schedules, "
                               "the API and `flowdesk run` use)")
-        self.act_versions = a("Versions…", lambda: window.versions_dialog(), "Ctrl+Shift+H",
+        self.act_versions = a("Versions…", t.versions_dialog, "Ctrl+Shift+H",
                               file_menu, tip="Compare with and restore published versions")
         self.act_save_as = a("Save as…", files.save_as_dialog, _Std.SaveAs, file_menu,
                              tip="Continue in a copy of this workflow under a new name")

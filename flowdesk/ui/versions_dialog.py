@@ -52,7 +52,8 @@ class VersionsDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.changes = QPlainTextEdit(self, readOnly=True)
         self.changes.setPlaceholderText("Pick a version to see what changed since it")
-        self.restore_button = QPushButton("Restore this version", self, enabled=False)
+        self.restore_button = QPushButton("Restore this version", self)
+        self.restore_button.setEnabled(False)
         self.restore_button.setToolTip("Put this version's content in the editor (one undo "
                                        "step); Publish makes it live")
         self.restore_button.clicked.connect(self.restore)
@@ -88,12 +89,13 @@ class VersionsDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        value = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
-        return int(value)
+        item = self.table.item(rows[0].row(), 0)
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
     def pick(self, version: int) -> None:
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == version:
+            item = self.table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == version:
                 self.table.selectRow(row)
                 return
         raise KeyError(version)
