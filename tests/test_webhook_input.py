@@ -227,3 +227,16 @@ def test_a_locked_database_gets_503_and_keeps_nothing(tmp_path: Path) -> None:
         assert server.post(b"{}")[0] == 202  # and once the lock is gone it works again
     finally:
         server.close()
+
+
+def test_a_half_edited_draft_is_never_what_a_webhook_runs(served: Served,
+                                                          tmp_path: Path) -> None:
+    desk = open_store(tmp_path / "f.db")  # the editor's autosave, in another process
+    try:
+        desk.save_workflow(Workflow.model_validate({"name": "in", "nodes": [
+            {"id": "hook", "type": "webhook", "data": {"config": {"path": "draft-path"}}}]}))
+        assert served.post(b"{}")[0] == 202  # the published version still listens on /in
+        answer = served.raw(_post("/hooks/draft-path", b"{}", "Connection: close\r\n"))
+        assert status_of(answer) == 404
+    finally:
+        desk.close()
