@@ -208,7 +208,9 @@ class App:
         return result
 
     def exported(self, name: str) -> dict[str, Any]:
-        return json.loads(self.cli("export", name).stdout)  # type: ignore[no-any-return]
+        """The workflow as the editor has it: the draft its autosave writes (what is
+        published — what webhooks and `flowdesk run NAME` use — is `export` without --draft)."""
+        return json.loads(self.cli("export", name, "--draft").stdout)  # type: ignore[no-any-return]
 
     def workflow_names(self) -> list[str]:
         out = self.cli("workflows", "--json").stdout

@@ -294,26 +294,26 @@ def edit_three_steps(app: App, name: str) -> None:
 def test_f_undo_everything_then_redo_everything(app: App) -> None:
     start_empty(app)
     name = only_workflow(app)
-    start = app.cli("export", name).stdout
+    start = app.cli("export", name, "--draft").stdout
     edit_three_steps(app, name)
-    edited = app.cli("export", name).stdout
+    edited = app.cli("export", name, "--draft").stdout
     app.screenshot("edited")
     canvas = app.layout().canvas()
     app.click(*canvas.at(0.9, 0.05))  # empty canvas
     for _ in range(40):
-        if app.cli("export", name).stdout == start:
+        if app.cli("export", name, "--draft").stdout == start:
             break
         app.key("ctrl+z")
         time.sleep(0.05)  # a person's pace between presses; the result is polled below
     wait_until("undo to come back to the start, byte for byte",
-               lambda: app.cli("export", name).stdout == start, timeout=5)
+               lambda: app.cli("export", name, "--draft").stdout == start, timeout=5)
     for _ in range(40):
-        if app.cli("export", name).stdout == edited:
+        if app.cli("export", name, "--draft").stdout == edited:
             break
         app.key("ctrl+shift+z")
         time.sleep(0.05)
     wait_until("redo to come back to the edited workflow, byte for byte",
-               lambda: app.cli("export", name).stdout == edited, timeout=5)
+               lambda: app.cli("export", name, "--draft").stdout == edited, timeout=5)
     quit_app(app)
 
 
@@ -321,10 +321,10 @@ def test_g_killed_while_editing_loses_nothing(app: App) -> None:
     start_empty(app)
     name = only_workflow(app)
     edit_three_steps(app, name)
-    edited = app.cli("export", name).stdout
+    edited = app.cli("export", name, "--draft").stdout
     app.kill()  # SIGKILL: no close event, no last save
     restart(app)
-    assert app.cli("export", name).stdout == edited
+    assert app.cli("export", name, "--draft").stdout == edited
     assert not (app.home / ".local/share/flowdesk/logs/crash.log").exists(), app.log()
     app.screenshot("after-kill")
     assert app.title().startswith(name)

@@ -57,11 +57,11 @@ def test_clear_fields_edit_on_kill_and_find_everything(app: App) -> None:
     assert saved["data"]["drafts"] == {"@timeout_seconds": "3O"}
     assert "NOT SAVED" not in app.title()
     app.screenshot("before-kill")
-    edited = app.cli("export", name).stdout
+    edited = app.cli("export", name, "--draft").stdout
     app.kill()  # SIGKILL: no close event, no last save
 
     restart(app)
-    assert app.cli("export", name).stdout == edited
+    assert app.cli("export", name, "--draft").stdout == edited
     node = the_node(app, name)
     assert node["data"]["label"] == "Cool down" and node["data"]["config"] == {}
     assert node["data"]["drafts"] == {"@timeout_seconds": "3O"}
