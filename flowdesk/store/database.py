@@ -22,6 +22,8 @@ __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path
 
 HEAD_REVISION = "0005"
 _MIGRATIONS = Path(__file__).with_name("migrations")
+# the key of the PostgreSQL advisory lock held while migrating (any constant of our own)
+MIGRATION_LOCK_KEY = 0x666C6F77  # "flow"
 
 
 def database_url(target: str | Path | None) -> str:
@@ -130,8 +132,13 @@ def migrate(engine: sa.Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    # under the write lock, so processes opening a new file together migrate it once
+    # under a lock, so processes opening a new database together migrate it once and the
+    # others then find it at head: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's
+    # transaction-level advisory lock (released with the migration's commit)
     with engine.execution_options(flowdesk_write=True).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": MIGRATION_LOCK_KEY})
         if _current_revision(conn) == HEAD_REVISION:
             return
         config.attributes["connection"] = conn
