@@ -6,6 +6,8 @@ so the listener runs on the same loop as the engine with no extra server framewo
 
     POST /hooks/<path>   start the workflow whose webhook node has that path
                          (secret: header X-Flowdesk-Secret or ?secret=) → 202 {"run_id"}
+                         header Idempotency-Key or X-Idempotency-Key: a key this workflow
+                         saw before answers 202 with that run's id and "created": false
                          wrong/missing secret 401 · unknown path 404 · wrong method 405 ·
                          body over the limit 413 · a body that is not UTF-8, or is sent
                          as application/json and is not valid JSON → 400, no run
@@ -120,12 +122,16 @@ class TriggerServer:
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
-    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None) -> str:
-        run, created = self.engine.start(workflow, run_input, workflow_version=version)
+    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None,
+                  idempotency_key: str | None = None) -> tuple[str, bool]:
+        """Record a run and carry it on here; (its id, False) when the idempotency key was
+        used by a run of this workflow before (that run, nothing new started)."""
+        run, created = self.engine.start(workflow, run_input, workflow_version=version,
+                                         idempotency_key=idempotency_key)
         if created:
             self.started_runs.append(run.id)
             self._spawn(self._carry_on(run.id))
-        return run.id
+        return run.id, created
 
     # -- workflows with triggers -------------------------------------------------------------
     def _triggers(self, node_type: str) -> list[tuple[Workflow, dict[str, Any], str, int]]:
@@ -321,9 +327,11 @@ class TriggerServer:
             parsed, problem = _parse_body(body, headers.get("content-type", ""))
             if problem:
                 return 400, {"error": problem}
+            key = headers.get("idempotency-key") or headers.get("x-idempotency-key") or None
             try:
-                run_id = self.start_run(workflow, {"body": parsed, "headers": headers,
-                                                   "query": query}, version)
+                run_id, created = self.start_run(
+                    workflow, {"body": parsed, "headers": headers, "query": query}, version,
+                    idempotency_key=key)
             except StoreError as exc:
                 # locked past the busy timeout, full disk, gone: nothing was stored (the run is
                 # one transaction), so the caller may simply try again
@@ -332,5 +340,5 @@ class TriggerServer:
                              "retry": True}
             except FlowdeskError as exc:
                 return 422, {"error": str(exc)}
-            return 202, {"run_id": run_id, "workflow": workflow.name}
+            return 202, {"run_id": run_id, "workflow": workflow.name, "created": created}
         return 404, {"error": f"no workflow listens on /hooks/{path}"}

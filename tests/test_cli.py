@@ -129,6 +129,20 @@ def test_idempotency_key_on_the_command_line(tmp_path: Path) -> None:
     assert second.returncode == 0
 
 
+def test_an_idempotency_key_belongs_to_one_workflow(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    for name in ("A", "B"):
+        path = write(tmp_path, f"{name}.json", {**SIMPLE, "name": name})
+        assert flowdesk("import", str(path), db=db).returncode == 0
+    runs = {name: json.loads(flowdesk("run", name, "--input", '{"v": 1}', "--idempotency-key",
+                                      "K1", "--json", db=db).stdout) for name in ("A", "B")}
+    assert runs["A"]["id"] != runs["B"]["id"] and runs["B"]["workflow"] == "B"
+    again = flowdesk("run", "B", "--input", '{"v": 1}', "--idempotency-key", "K1", "--json",
+                     db=db)
+    assert json.loads(again.stdout)["id"] == runs["B"]["id"]
+    assert "already used by run" in again.stderr and "of 'B'" in again.stderr
+
+
 def test_steps_lists_the_catalog(tmp_path: Path) -> None:
     out = flowdesk("steps", db=tmp_path / "f.db").stdout
     for name in ("http_request", "inline_code", "for_each", "condition", "webhook"):

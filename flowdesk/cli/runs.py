@@ -46,7 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     run, created = runtime.engine.start(workflow, run_input, workflow_version=version,
                                         idempotency_key=args.idempotency_key)
     if not created:
-        print(f"flowdesk: idempotency key already used by run {run.id[:8]} "
+        print(f"flowdesk: idempotency key already used by run {run.id[:8]} of "
+              f"{workflow.name!r} "
               f"({run.status.value}); returning that run", file=sys.stderr)
         if run.status is not RunStatus.PENDING:
             return emit_result(run, args)

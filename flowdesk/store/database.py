@@ -20,7 +20,7 @@ from flowdesk.paths import default_db_path
 __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
            "migrate"]
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 # the key of the PostgreSQL advisory lock held while migrating (any constant of our own)
 MIGRATION_LOCK_KEY = 0x666C6F77  # "flow"
@@ -135,7 +135,8 @@ def migrate(engine: sa.Engine) -> None:
     # under a lock, so processes opening a new database together migrate it once and the
     # others then find it at head: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's
     # transaction-level advisory lock (released with the migration's commit)
-    with engine.execution_options(flowdesk_write=True).begin() as conn:
+    with (engine.connect() as conn, _foreign_keys_off(conn),
+          conn.execution_options(flowdesk_write=True).begin()):
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                          {"key": MIGRATION_LOCK_KEY})
@@ -143,3 +144,20 @@ def migrate(engine: sa.Engine) -> None:
             return
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(conn: sa.Connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrating, so a migration that rebuilds a table (the
+    only way SQLite drops a constraint) does not cascade its DROP to the rows that refer to
+    it. The pragma is set outside any transaction, as SQLite requires, and set back after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

@@ -116,8 +116,8 @@ class Store:
                                version: int | None) -> None:
         self.runs.replace_run_definition(run_id, workflow, version)
 
-    def find_run_by_key(self, key: str) -> RunSnapshot | None:
-        return self.runs.find_run_by_key(key)
+    def find_run_by_key(self, scope: str, key: str) -> RunSnapshot | None:
+        return self.runs.find_run_by_key(scope, key)
 
     def resolve_run_id(self, prefix: str) -> str:
         return self.runs.resolve_run_id(prefix)

@@ -1,7 +1,8 @@
 """Runs, their steps and their events: create, read, list, and the engine's tick writes.
 
 Contract: ``create_run`` records a pending run with a pending row per step; with an
-idempotency key that was used before it returns that run instead (``created`` False).
+idempotency key that a run of the same workflow used before it returns that run instead
+(``created`` False); keys are unique per workflow, not across workflows.
 ``write`` commits one engine tick (run fields, step fields, events) in one transaction; on
 SQLite it goes through one dedicated DBAPI connection with cached SQL (the hot path).
 Reads return model snapshots; rows flowdesk wrote itself are built without a validation
@@ -32,7 +33,7 @@ from flowdesk.store.database import guard
 from flowdesk.store.tables import external_events, run_events, runs, step_runs, workflows
 from flowdesk.store.workflows import WorkflowRepository, dumps
 
-__all__ = ["RunRepository"]
+__all__ = ["RunRepository", "idempotency_scope"]
 
 _JSON_STEP_FIELDS = ("output", "attempt_log", "state")
 
@@ -53,6 +54,12 @@ def _step_snapshot(s: Any) -> StepRunSnapshot:
         started_at=s.started_at, finished_at=s.finished_at,
         state=_loads(s.state) or {}, branch=s.branch,
     )
+
+
+def idempotency_scope(workflow_id: int | None, workflow_name: str) -> str:
+    """Whose idempotency keys a run shares: its stored workflow's (by id, so a rename keeps
+    them), or for a run from a file, the runs from files of that name."""
+    return f"file:{workflow_name}" if workflow_id is None else f"workflow:{workflow_id}"
 
 
 class RunRepository:
@@ -78,6 +85,7 @@ class RunRepository:
     ) -> tuple[RunSnapshot, bool]:
         run_id = uuid.uuid4().hex
         now = time.time()
+        scope: str | None = None
         try:
             with guard(self._db.url), self._db.write() as conn:
                 # a run of a stored workflow (it has a version) belongs to it; from a file,
@@ -85,11 +93,14 @@ class RunRepository:
                 workflow_id = None if workflow_version is None else conn.execute(
                     sa.select(workflows.c.id).where(workflows.c.name == workflow.name)
                 ).scalar()
+                if idempotency_key is not None:
+                    scope = idempotency_scope(workflow_id, workflow.name)
                 conn.execute(runs.insert().values(
                     id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
                     workflow_version=workflow_version,
                     definition=workflow.to_json(indent=None), status=RunStatus.PENDING.value,
                     input=dumps(input), created_at=now, idempotency_key=idempotency_key,
+                    idempotency_scope=scope,
                     parent_run_id=parent_run_id, parent_step_id=parent_step_id,
                 ))
                 if workflow.nodes:
@@ -99,9 +110,9 @@ class RunRepository:
                         for node in workflow.nodes
                     ])
         except exc.IntegrityError:
-            if idempotency_key is None:
+            if idempotency_key is None or scope is None:
                 raise
-            existing = self.find_run_by_key(idempotency_key)
+            existing = self.find_run_by_key(scope, idempotency_key)
             if existing is None:
                 raise
             return existing, False
@@ -140,10 +151,12 @@ class RunRepository:
             conn.execute(runs.update().where(runs.c.id == run_id).values(
                 definition=workflow.to_json(indent=None), workflow_version=version))
 
-    def find_run_by_key(self, key: str) -> RunSnapshot | None:
+    def find_run_by_key(self, scope: str, key: str) -> RunSnapshot | None:
+        """The run that used idempotency ``key`` in ``scope`` (see ``idempotency_scope``)."""
         with guard(self._db.url), self._db.read() as conn:
             run_id = conn.execute(
-                sa.select(runs.c.id).where(runs.c.idempotency_key == key)
+                sa.select(runs.c.id).where(runs.c.idempotency_scope == scope,
+                                           runs.c.idempotency_key == key)
             ).scalar()
         return None if run_id is None else self.get_run(run_id)
 

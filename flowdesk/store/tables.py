@@ -58,7 +58,10 @@ runs = sa.Table(
     sa.Column("finished_at", sa.Float, nullable=True),
     # time the run was being executed (all its attempts), without time paused or idle
     sa.Column("active_seconds", sa.Float, nullable=True),
-    sa.Column("idempotency_key", sa.String, nullable=True, unique=True),
+    sa.Column("idempotency_key", sa.String, nullable=True),
+    # whose key it is: "workflow:<id>" (a stored workflow) or "file:<name>"; a key is unique
+    # per workflow (uq_runs_idempotency)
+    sa.Column("idempotency_scope", sa.String, nullable=True),
     sa.Column("parent_run_id", sa.String,
               sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=True),
     sa.Column("parent_step_id", sa.String, nullable=True),
@@ -71,6 +74,7 @@ runs = sa.Table(
     sa.Index("ix_runs_workflow_id_created", "workflow_id", "created_at"),
     sa.Index("ix_runs_created", "created_at"),
     sa.Index("ix_runs_parent", "parent_run_id"),
+    sa.Index("uq_runs_idempotency", "idempotency_scope", "idempotency_key", unique=True),
 )
 
 step_runs = sa.Table(

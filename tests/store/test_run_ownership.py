@@ -12,7 +12,12 @@ from alembic.config import Config
 
 from flowdesk.model import Workflow
 from flowdesk.store import Store, open_store
-from flowdesk.store.database import _MIGRATIONS, create_db_engine, database_url
+from flowdesk.store.database import (
+    _MIGRATIONS,
+    HEAD_REVISION,
+    create_db_engine,
+    database_url,
+)
 
 
 def _run(store: Store, name: str) -> str:
@@ -82,7 +87,7 @@ def test_the_migration_moves_a_database_of_the_previous_revision(tmp_path: Path)
     try:
         with store.db.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
-                == "0005"
+                == HEAD_REVISION
         assert [r.id for r in store.list_runs(limit=None)] == ["r4", "r3", "r2", "r1"]
         assert [r.id for r in store.list_runs(workflow="Orders")] == ["r2", "r1"]
         assert store.get_run("r1").workflow_id == 1 and store.get_run("r3").workflow_id == 2
