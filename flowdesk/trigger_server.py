@@ -160,32 +160,46 @@ class TriggerServer:
 
     # -- schedules ---------------------------------------------------------------------------
     async def _schedules(self) -> None:
+        while True:
+            try:
+                self.fire_due_schedules(time.time())
+            except StoreError as exc:  # the database is busy or gone: try on the next tick
+                log.warning("schedules not checked: %s", exc)
+            await asyncio.sleep(self.tick_seconds)
+
+    def fire_due_schedules(self, now: float) -> list[str]:
+        """Start the runs of the schedules due at ``now``; the ids of the runs started.
+
+        The last firing of each schedule is kept in the database and a firing is claimed
+        with one conditional UPDATE (it happens only if the last firing is still the one
+        read here), so of several workers on one database — or the app and a worker —
+        exactly one starts each due run."""
         from zoneinfo import ZoneInfo
 
         from croniter import croniter
 
-        while True:
-            now = time.time()
-            for workflow, config, node_id, version in self._triggers("schedule"):
-                cron = config.get("cron")
-                if not cron or not croniter.is_valid(cron):
-                    continue
-                key = f"schedule.last:{workflow.name}:{node_id}"
-                last = self.store.get_setting(key)
-                zone = ZoneInfo(config.get("timezone") or "UTC")
-                if last is None:  # first sight: start counting from now, fire nothing old
-                    self.store.set_setting(key, now)
-                    continue
-                due = croniter(cron, datetime.fromtimestamp(last, zone)).get_next(float)
-                if due <= now:
-                    self.store.set_setting(key, now)
-                    scheduled = datetime.fromtimestamp(due, UTC).isoformat()
-                    try:
-                        self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron},
-                                       version)
-                    except FlowdeskError as exc:
-                        log.warning("schedule of '%s' could not start: %s", workflow.name, exc)
-            await asyncio.sleep(self.tick_seconds)
+        started: list[str] = []
+        for workflow, config, node_id, version in self._triggers("schedule"):
+            cron = config.get("cron")
+            if not cron or not croniter.is_valid(cron):
+                continue
+            key = f"schedule.last:{workflow.name}:{node_id}"
+            last = self.store.get_setting(key)
+            zone = ZoneInfo(config.get("timezone") or "UTC")
+            if last is None:  # first sight: start counting from now, fire nothing old
+                self.store.add_setting(key, now)
+                continue
+            due = croniter(cron, datetime.fromtimestamp(last, zone)).get_next(float)
+            if due > now or not self.store.replace_setting(key, last, now):
+                continue  # not due yet, or another process fired it
+            scheduled = datetime.fromtimestamp(due, UTC).isoformat()
+            try:
+                run_id, _ = self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron},
+                                           version)
+                started.append(run_id)
+            except FlowdeskError as exc:
+                log.warning("schedule of '%s' could not start: %s", workflow.name, exc)
+        return started
 
     async def _housekeeping(self) -> None:
         last_prune = 0.0

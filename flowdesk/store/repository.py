@@ -197,6 +197,12 @@ class Store:
     def set_setting(self, key: str, value: Any) -> None:
         self.settings.set_setting(key, value)
 
+    def add_setting(self, key: str, value: Any) -> bool:
+        return self.settings.add_setting(key, value)
+
+    def replace_setting(self, key: str, expected: Any, value: Any) -> bool:
+        return self.settings.replace_setting(key, expected, value)
+
     def all_settings(self) -> dict[str, Any]:
         return self.settings.all_settings()
 

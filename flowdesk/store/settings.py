@@ -1,4 +1,10 @@
-"""Settings kept in the database (e.g. how long kept events live), as JSON values by key."""
+"""Settings kept in the database (e.g. how long kept events live), as JSON values by key.
+
+Contract: ``get_setting``/``set_setting`` read and write a value; ``add_setting`` writes one
+only if the key has none yet, and ``replace_setting`` only if its value is still the one
+the caller read (one conditional UPDATE): of several processes racing, exactly one gets
+True. The schedules claim their firings with these.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
@@ -30,6 +37,28 @@ class SettingsRepository:
         with guard(self._db.url), self._db.write() as conn:
             conn.execute(settings.delete().where(settings.c.key == key))
             conn.execute(settings.insert().values(key=key, value=dumps(value)))
+
+    def add_setting(self, key: str, value: Any) -> bool:
+        """Set ``key`` if it has no value yet; False when another process was first."""
+        try:
+            with guard(self._db.url), self._db.write() as conn:
+                if conn.execute(sa.select(settings.c.key).where(settings.c.key == key)) \
+                        .first() is not None:
+                    return False
+                conn.execute(settings.insert().values(key=key, value=dumps(value)))
+        except exc.IntegrityError:
+            return False  # inserted by another process between our look and our insert
+        return True
+
+    def replace_setting(self, key: str, expected: Any, value: Any) -> bool:
+        """Compare and set: ``value`` is written only if ``key`` still holds ``expected``
+        (as read by ``get_setting``). True for exactly one of several racing callers."""
+        with guard(self._db.url), self._db.write() as conn:
+            result = conn.execute(settings.update()
+                                  .where(settings.c.key == key,
+                                         settings.c.value == dumps(expected))
+                                  .values(value=dumps(value)))
+            return bool(result.rowcount == 1)
 
     def all_settings(self) -> dict[str, Any]:
         with guard(self._db.url), self._db.read() as conn:
