@@ -78,16 +78,18 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def build_app(db: str | None = None, *, housekeeping: bool = True) -> MainWindow:
+def build_app(db: str | None = None, *, housekeeping: bool = True,
+              watch: bool = True) -> MainWindow:
     """Build the runtime (flowdesk.runtime) and the window on it (for run_app and for tests)."""
     from flowdesk.runtime import build_runtime
 
-    return _window(build_runtime(db), housekeeping=housekeeping)
+    return _window(build_runtime(db), housekeeping=housekeeping, watch=watch)
 
 
-def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
+def _window(runtime: Runtime, *, housekeeping: bool, watch: bool = True) -> MainWindow:
     """The run controller, the library and the main window, on the runtime's parts; a
-    plugin or entry point that could not be loaded is told in the status bar."""
+    plugin or entry point that could not be loaded is told in the status bar. ``watch``:
+    follow the runs other processes change on the database (live on PostgreSQL)."""
     from flowdesk.document.library import WorkflowLibrary
     from flowdesk.document.run_controller import RunController
     from flowdesk.ui.main_window import MainWindow
@@ -99,6 +101,8 @@ def _window(runtime: Runtime, *, housekeeping: bool) -> MainWindow:
         window.notify(f"Not loaded: {problem}")
     if housekeeping:
         controller.start_housekeeping()
+    if watch:
+        controller.watch(runtime.store.run_feed())
     return window
 
 

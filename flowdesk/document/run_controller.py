@@ -7,6 +7,12 @@ event log). Thousands of events a second therefore cost the UI one update per fr
 
 Runs are executed as asyncio tasks on the running loop (qasync's in the app), so the UI never
 waits for a step. Commands that change runs (start, cancel, retry, decide) go through here.
+
+Runs other processes execute on the same database (a worker, a desk on a team database, the
+command line) reach the same queue through ``watch(feed)``: the feed names the runs changed
+(PostgreSQL pushes them with LISTEN/NOTIFY, SQLite is polled), their new events are read and
+handed on like this process's own, and ``runs_changed_elsewhere`` tells the window. Every
+event is handed on once: each run's last sequence number is remembered.
 """
 
 from __future__ import annotations
@@ -14,15 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from flowdesk.engine import Engine, RunClaimed
+from flowdesk.model.errors import FlowdeskError
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Workflow
+
+if TYPE_CHECKING:
+    from flowdesk.store.feed import RunFeed
 
 __all__ = ["RunController", "StepView"]
 
@@ -77,6 +87,7 @@ class RunController(QObject):
     waiting_changed = Signal()  # the approvals inbox may have changed
     error_raised = Signal(str)
     runs_resumed = Signal(list)  # ids of interrupted runs carried on (e.g. after a crash)
+    runs_changed_elsewhere = Signal(list)  # ids of runs another process started or changed
 
     def __init__(self, engine: Engine, parent: QObject | None = None,
                  frame_ms: int = 16, housekeeping_ms: int = 5000) -> None:
@@ -92,9 +103,17 @@ class RunController(QObject):
         self._housekeeping = QTimer(self, interval=housekeeping_ms)
         self._housekeeping.timeout.connect(self.resume_due)
         self.flushes = 0  # how many UI updates were made (benchmarks read it)
+        self._seen: dict[str, int] = {}  # run id -> the last event seq handed on
+        self._feed: RunFeed | None = None
+        self._feed_timer = QTimer(self)
+        self._feed_timer.timeout.connect(self.check_feed)
+        self._notifier: QSocketNotifier | None = None
 
     # -- events -> signals -------------------------------------------------------------------
     def _on_event(self, event: RunEvent) -> None:
+        if event.seq <= self._seen.get(event.run_id, 0):
+            return  # already handed on (read from the store, then followed, or the reverse)
+        self._seen[event.run_id] = event.seq
         self._queue.append(event)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -214,6 +233,54 @@ class RunController(QObject):
         self.resume_due()
         self._housekeeping.start()
 
+    # -- runs of other processes -------------------------------------------------------------
+    def watch(self, feed: RunFeed, interval_ms: int | None = None) -> None:
+        """Follow the runs other processes change on this database: woken by the feed's
+        socket where it pushes (PostgreSQL), and on a timer (every 250 ms where it pushes,
+        no query; every second where it is polled)."""
+        self._feed = feed
+        self._feed_timer.setInterval(interval_ms or (250 if feed.pushes else 1000))
+        self._feed_timer.start()
+        self._watch_socket()
+
+    def _watch_socket(self) -> None:
+        fd = None if self._feed is None else self._feed.fileno()
+        if self._notifier is not None and (fd is None or self._notifier.socket() != fd):
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        if fd is not None and self._notifier is None:
+            self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+            self._notifier.activated.connect(self.check_feed)
+
+    def check_feed(self) -> list[str]:
+        """Hand on the events other processes recorded since the last look; the ids of the
+        runs that had some (or were just created)."""
+        if self._feed is None:
+            return []
+        try:
+            changed = self._feed.changed()
+            self._watch_socket()  # the feed may have reconnected
+            delivered = []
+            for run_id in sorted(changed):
+                if self.engine.is_active(run_id):
+                    continue  # executed here: its events come over the bus
+                new = run_id not in self._seen
+                events = self.store.get_events(run_id, after_seq=self._seen.get(run_id, 0))
+                for event in events:
+                    self._on_event(event)
+                if events or new:
+                    self._seen.setdefault(run_id, 0)
+                    delivered.append(run_id)
+        except FlowdeskError as exc:  # the database is busy or gone: look again later
+            log.warning("cannot follow other processes' runs: %s", exc)
+            return []
+        if delivered:
+            self.flush()
+            self.runs_changed_elsewhere.emit(delivered)
+            self.waiting_changed.emit()  # a run elsewhere may wait, or no longer wait
+        return delivered
+
     def step_views(self, run_id: str) -> dict[str, StepView]:
         if run_id not in self._views:
             self._views[run_id] = StepView.from_snapshot(self.store.get_run(run_id))
@@ -236,6 +303,12 @@ class RunController(QObject):
 
     async def aclose(self) -> None:
         self._housekeeping.stop()
+        self._feed_timer.stop()
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

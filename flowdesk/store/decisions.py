@@ -19,6 +19,7 @@ from flowdesk.model.errors import DecisionError, NotFound
 from flowdesk.model.status import StepStatus
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
+from flowdesk.store.feed import notify_run
 from flowdesk.store.settings import SettingsRepository
 from flowdesk.store.tables import external_events, runs, step_runs
 from flowdesk.store.workflows import dumps
@@ -95,6 +96,7 @@ class DecisionRepository:
             conn.execute(step_runs.update().where(
                 step_runs.c.run_id == run_id, step_runs.c.step_id == step_id,
             ).values(state=dumps(state)))
+            notify_run(conn, run_id)  # the other desks' inboxes drop it
 
     def deliver_event(self, name: str, key: str | None, data: Any,
                       keep_seconds: float | None = None) -> list[tuple[str, str]]:

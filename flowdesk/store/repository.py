@@ -25,6 +25,7 @@ from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import database_url
 from flowdesk.store.decisions import DecisionRepository, WaitingStep
+from flowdesk.store.feed import RunFeed
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
 from flowdesk.store.runs import RunRepository
 from flowdesk.store.settings import SettingsRepository
@@ -48,6 +49,10 @@ class Store:
         self.decisions = DecisionRepository(self.database, self.settings)
         self.leases = LeaseRepository(self.database, self.decisions)
         self.versions = VersionRepository(url, self.database.read, self.database.write)
+
+    def run_feed(self) -> RunFeed:
+        """A feed of the runs changed by any process (flowdesk.store.feed)."""
+        return RunFeed(self.database)
 
     def close(self) -> None:
         self.runs.close()

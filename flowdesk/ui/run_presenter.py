@@ -8,7 +8,8 @@ and the canvas badges, the run label, the actions and the Step tab read that sta
 - for the Step tab (input, attempt log, the whole output — events carry a preview above
   16 KB): once when the selected step settles (completes, fails, waits, is skipped) or when
   a settled step is selected; a running step is shown from its events alone.
-- the History list and the approvals inbox, when a run's status changes (not per event).
+- the History list and the approvals inbox, when a run's status changes (not per event), and
+  when another process started or changed runs (per batch the RunController hands on).
 Never per frame. Commands on runs (start, cancel, retry, decide, send an event) go to the
 RunController.
 """
@@ -79,6 +80,7 @@ class RunPresenter(QObject):
         controller.events_received.connect(widgets.event_log.append)
         controller.waiting_changed.connect(self.refresh_approvals)
         controller.runs_resumed.connect(self._runs_resumed)
+        controller.runs_changed_elsewhere.connect(self._changed_elsewhere)
         widgets.history.run_opened.connect(self.show_run)
         widgets.approvals.decision_made.connect(self._decide)
         widgets.approvals.event_sent.connect(self._send_event)
@@ -183,6 +185,19 @@ class RunPresenter(QObject):
         if run_id == self.current_run or self.widgets.history.has_run(run_id):
             # any run listed in History, shown or not (e.g. one approved in the inbox)
             self.refresh_history()
+
+    def _changed_elsewhere(self, run_ids: list[str]) -> None:
+        """Runs another process started or carried on (a worker, another desk, the command
+        line): History lists them; with no run shown, the newest of the open workflow's is
+        shown, and its badges then follow it live like a run started here."""
+        if self.shell.doc is None:
+            return
+        self.refresh_history()
+        if self.current_run is None:
+            newest_first = self.widgets.history.run_ids()
+            ours = [r for r in newest_first if r in run_ids]
+            if ours:
+                self.show_run(ours[0])
 
     def update_run_label(self) -> None:
         status = self.status()

@@ -64,17 +64,20 @@ class EventLog(QTreeWidget):
         for col, width in enumerate((50, 70, 130, 120)):
             self.setColumnWidth(col, width)
         self.run_id: str | None = None
+        self._last_seq = 0  # events of the shown run up to this one are listed
 
     def show_run(self, run_id: str | None, events: list[RunEvent]) -> None:
         self.run_id = run_id
+        self._last_seq = 0
         self.clear()
         self.append(events)
 
     def append(self, events: list[RunEvent]) -> None:
         rows = []
         for e in events:
-            if e.run_id != self.run_id:
-                continue
+            if e.run_id != self.run_id or e.seq <= self._last_seq:
+                continue  # another run's, or listed already
+            self._last_seq = e.seq
             detail = {k: v for k, v in e.payload.items() if k not in ("output", "input")}
             text = json.dumps(detail, ensure_ascii=False, default=str) if detail else ""
             item = QTreeWidgetItem([str(e.seq), _fmt_time(e.ts), e.type.value,
@@ -221,6 +224,10 @@ class HistoryTable(QTableWidget):
 
     def has_run(self, run_id: str) -> bool:
         return any(self._run_id(row) == run_id for row in range(self.rowCount()))
+
+    def run_ids(self) -> list[str]:
+        """The listed runs, as listed (newest first)."""
+        return [r for r in (self._run_id(row) for row in range(self.rowCount())) if r]
 
     def set_runs(self, runs: list[RunSnapshot]) -> None:
         self.setRowCount(len(runs))
