@@ -42,7 +42,7 @@ __all__ = ["ApiHandler", "run_document"]
 log = logging.getLogger(__name__)
 
 Answer = tuple[int, dict[str, Any]]
-Spawn = Callable[[Coroutine[Any, Any, Any]], None]
+Spawn = Callable[[Coroutine[Any, Any, Any]], object]
 
 
 def run_document(run: RunSnapshot) -> dict[str, Any]:
@@ -73,11 +73,13 @@ class ApiHandler:
     the server goes on with a run after starting it, a decision or an event."""
 
     def __init__(self, engine: Engine, spawn: Spawn,
-                 carry_on: Callable[[str], Coroutine[Any, Any, Any]]) -> None:
+                 carry_on: Callable[[str], Coroutine[Any, Any, Any]],
+                 enqueue: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.store: Any = engine.store
         self.spawn = spawn
         self.carry_on = carry_on
+        self.enqueue = enqueue  # with a run queue: new runs go there, any worker takes them
 
     async def handle(self, method: str, path: str, headers: dict[str, str],
                      body: bytes) -> Answer:
@@ -161,10 +163,13 @@ class ApiHandler:
         key = data.get("idempotency_key")
         if key is not None and not isinstance(key, str):
             raise _Refused(400, "idempotency_key must be a string")
-        run, created = self.engine.start(workflow, data.get("input"),
-                                         workflow_version=version, idempotency_key=key)
+        run, created = self.engine.start(workflow, data.get("input"), workflow_version=version,
+                                         idempotency_key=key, queue=self.enqueue is not None)
         if created:
-            self._go_on(run.id)
+            if self.enqueue is not None:
+                self.enqueue()
+            else:
+                self._go_on(run.id)
         return 202, {"run_id": run.id, "created": created, "status": run.status.value}
 
     def _decide(self, run_id: str, step_id: str, approved: bool, data: dict[str, Any],

@@ -26,6 +26,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,6 +38,7 @@ from flowdesk.engine import Engine
 from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
 from flowdesk.model.workflow import Workflow
+from flowdesk.run_queue import DEFAULT_MAX_RUNS, RunQueue
 
 __all__ = ["TriggerServer"]
 
@@ -69,7 +71,8 @@ def _parse_body(body: bytes, content_type: str) -> tuple[Any, str | None]:
 
 class TriggerServer:
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 8686,
-                 max_body: int = MAX_BODY, tick_seconds: float = 1.0) -> None:
+                 max_body: int = MAX_BODY, tick_seconds: float = 1.0,
+                 max_runs: int = DEFAULT_MAX_RUNS) -> None:
         self.engine = engine
         self.store: Any = engine.store
         self.host, self.port = host, port
@@ -79,7 +82,8 @@ class TriggerServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self.started_runs: list[str] = []
-        self.api = ApiHandler(engine, self._spawn, self._carry_on)
+        self.queue = RunQueue(engine, self._carry_on, self._spawn, max_runs=max_runs)
+        self.api = ApiHandler(engine, self._spawn, self._carry_on, enqueue=self.queue.wake)
         self._connections: set[asyncio.Task[Any]] = set()
         self._routes: list[tuple[Workflow, dict[str, Any], str, int]] = []
         self._routes_key: tuple[Any, ...] | None = None
@@ -92,6 +96,7 @@ class TriggerServer:
             self.port = sockets[0].getsockname()[1]
         self._loops = [asyncio.ensure_future(self._schedules()),
                        asyncio.ensure_future(self._housekeeping())]
+        self.queue.start()
         log.info("listening on http://%s:%s", self.host, self.port)
 
     async def stop(self) -> None:
@@ -105,16 +110,18 @@ class TriggerServer:
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
+        await self.queue.stop()
         # runs still going stay "running" in the store and are resumed on the next start
         self.engine.shutting_down = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _carry_on(self, run_id: str) -> None:
         try:
@@ -124,13 +131,14 @@ class TriggerServer:
 
     def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None,
                   idempotency_key: str | None = None) -> tuple[str, bool]:
-        """Record a run and carry it on here; (its id, False) when the idempotency key was
-        used by a run of this workflow before (that run, nothing new started)."""
+        """Record a run in the queue (this worker looks at it at once; any worker of the
+        database may take it); (its id, False) when the idempotency key was used by a run of
+        this workflow before (that run, nothing new queued)."""
         run, created = self.engine.start(workflow, run_input, workflow_version=version,
-                                         idempotency_key=idempotency_key)
+                                         idempotency_key=idempotency_key, queue=True)
         if created:
             self.started_runs.append(run.id)
-            self._spawn(self._carry_on(run.id))
+            self.queue.wake()
         return run.id, created
 
     # -- workflows with triggers -------------------------------------------------------------
@@ -204,7 +212,7 @@ class TriggerServer:
     async def _housekeeping(self) -> None:
         last_prune = 0.0
         while True:
-            for run_id in self.store.resumable_runs():
+            for run_id in self.store.resumable_runs(queued=False):  # the queue takes those
                 if not self.engine.is_active(run_id):
                     self._spawn(self._carry_on(run_id))
             if time.time() - last_prune > 86400:

@@ -8,6 +8,7 @@ import asyncio
 import sys
 
 from flowdesk.cli.common import EXIT_OK, Commands, UsageError, add_command, open_runtime, open_store
+from flowdesk.run_queue import DEFAULT_MAX_RUNS
 
 __all__ = ["cmd_serve", "register"]
 
@@ -20,7 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runtime = open_runtime(open_store(args))
 
     async def go() -> None:
-        service = TriggerServer(runtime.engine, args.host, args.port)
+        service = TriggerServer(runtime.engine, args.host, args.port, max_runs=args.max_runs)
         await service.start()
         print(f"flowdesk serve: listening on http://{service.host}:{service.port} "
               "(webhooks at /hooks/<path>); schedules on; Ctrl+C or SIGTERM to stop",
@@ -47,3 +48,6 @@ def register(sub: Commands, common: argparse.ArgumentParser) -> None:
                     "headless: webhook listener, schedules, resumes runs")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     p.add_argument("--port", type=int, default=8686)
+    p.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, metavar="N",
+                   help="runs this worker executes at once; more wait in the queue for any "
+                        f"worker of the database (default {DEFAULT_MAX_RUNS})")

@@ -75,9 +75,12 @@ class Engine:
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
         parent_step_id: str | None = None,
+        queue: bool = False,
     ) -> tuple[RunSnapshot, bool]:
         """Validate and record a new pending run; return it and whether it was created
-        (False: the idempotency key was used before and that run is returned)."""
+        (False: the idempotency key was used before and that run is returned). The run is
+        this process's to execute (its lease starts now), or with ``queue`` nobody's yet:
+        any worker on the database may claim it (``flowdesk serve``'s queue)."""
         check(workflow, self.registry)
         input = input if input is not None else {}
         problems = check_input(workflow.input_schema, input)
@@ -90,6 +93,8 @@ class Engine:
             idempotency_key=idempotency_key,
             parent_run_id=parent_run_id,
             parent_step_id=parent_step_id,
+            owner=None if queue else self.owner,
+            lease_until=None if queue else time.time() + self.lease_seconds,
         )
 
     async def execute(self, run_id: str) -> RunSnapshot:

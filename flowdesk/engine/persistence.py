@@ -32,6 +32,8 @@ class RunRecords(Protocol):
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
         parent_step_id: str | None = None,
+        owner: str | None = None,
+        lease_until: float | None = None,
     ) -> tuple[RunSnapshot, bool]: ...
 
     def get_run(self, run_id: str, *, steps: bool = True) -> RunSnapshot: ...

@@ -3,8 +3,10 @@
 Contract: ``claim_run`` is a compare-and-set on ``owner``/``lease_until`` inside one write
 transaction: it takes a free run, renews our own claim, or takes a run whose lease ran out or
 whose owner process is known to be gone (same host, its pid no longer alive or a zombie).
-``resumable_runs`` lists the runs a process should carry on now. A cancel request is a flag
-the owner polls.
+``resumable_runs`` lists the runs a process should carry on now. ``claim_queued`` takes the
+oldest queued runs (pending, owned by nobody, not a sub-workflow's child) for a worker:
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers claiming together take different runs
+without waiting for each other. A cancel request is a flag the owner polls.
 """
 
 from __future__ import annotations
@@ -82,6 +84,23 @@ class LeaseRepository:
                 owner=owner, lease_until=now + lease_seconds))
         return True
 
+    def claim_queued(self, owner: str, lease_seconds: float, limit: int = 1) -> list[str]:
+        """Take up to ``limit`` queued runs, oldest first; their ids (none: nothing queued,
+        or every queued run is being taken by another worker right now)."""
+        queued = sa.and_(runs.c.status == RunStatus.PENDING.value, runs.c.owner.is_(None),
+                         runs.c.parent_run_id.is_(None))
+        with guard(self._db.url), self._db.read() as conn:  # a look first, without a lock
+            if conn.execute(sa.select(runs.c.id).where(queued).limit(1)).first() is None:
+                return []
+        with guard(self._db.url), self._db.write() as conn:
+            ids = list(conn.execute(
+                sa.select(runs.c.id).where(queued).order_by(runs.c.created_at).limit(limit)
+                .with_for_update(skip_locked=True)).scalars())
+            if ids:
+                conn.execute(runs.update().where(runs.c.id.in_(ids)).values(
+                    owner=owner, lease_until=time.time() + lease_seconds))
+        return ids
+
     def is_owned(self, run_id: str) -> bool:
         """True when a live process holds the run (its lease is valid and it is not dead)."""
         with guard(self._db.url), self._db.read() as conn:
@@ -109,10 +128,11 @@ class LeaseRepository:
             ).scalar()
         return None if value is None else str(value)
 
-    def resumable_runs(self) -> list[str]:
+    def resumable_runs(self, queued: bool = True) -> list[str]:
         """Runs that a process should carry on now: ``running``/``pending`` runs whose owner
         is gone (dead pid on this host, or lease run out), and ``paused`` runs with a
-        decision, an event or a timeout to act on."""
+        decision, an event or a timeout to act on. ``queued=False`` leaves out pending runs
+        nobody ever owned (a worker takes those with ``claim_queued``)."""
         now = time.time()
         with guard(self._db.url), self._db.read() as conn:
             rows = conn.execute(
@@ -132,6 +152,8 @@ class LeaseRepository:
             if row.status == RunStatus.RUNNING.value:
                 out.append(row.id)
             elif row.status == RunStatus.PENDING.value:
+                if not queued and row.owner is None:
+                    continue
                 if row.created_at < now - 5:  # its starter died before it began
                     out.append(row.id)
             else:

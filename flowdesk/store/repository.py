@@ -108,11 +108,13 @@ class Store:
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
         parent_step_id: str | None = None,
+        owner: str | None = None,
+        lease_until: float | None = None,
     ) -> tuple[RunSnapshot, bool]:
         return self.runs.create_run(
             workflow, input, workflow_version=workflow_version,
             idempotency_key=idempotency_key, parent_run_id=parent_run_id,
-            parent_step_id=parent_step_id)
+            parent_step_id=parent_step_id, owner=owner, lease_until=lease_until)
 
     def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None:
         return self.runs.workflow_of_run(run_id)
@@ -176,8 +178,11 @@ class Store:
     def cancel_requested(self, run_id: str) -> str | None:
         return self.leases.cancel_requested(run_id)
 
-    def resumable_runs(self) -> list[str]:
-        return self.leases.resumable_runs()
+    def resumable_runs(self, queued: bool = True) -> list[str]:
+        return self.leases.resumable_runs(queued)
+
+    def claim_queued(self, owner: str, lease_seconds: float, limit: int = 1) -> list[str]:
+        return self.leases.claim_queued(owner, lease_seconds, limit)
 
     # -- decisions and events ----------------------------------------------------------------
     def waiting_steps(self, run_id: str | None = None,

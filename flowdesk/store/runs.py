@@ -1,6 +1,7 @@
 """Runs, their steps and their events: create, read, list, and the engine's tick writes.
 
-Contract: ``create_run`` records a pending run with a pending row per step; with an
+Contract: ``create_run`` records a pending run with a pending row per step (owned by the
+process that will execute it, or by none: then it is queued for any worker); with an
 idempotency key that a run of the same workflow used before it returns that run instead
 (``created`` False); keys are unique per workflow, not across workflows.
 ``write`` commits one engine tick (run fields, step fields, events) in one transaction; on
@@ -83,6 +84,8 @@ class RunRepository:
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
         parent_step_id: str | None = None,
+        owner: str | None = None,
+        lease_until: float | None = None,
     ) -> tuple[RunSnapshot, bool]:
         run_id = uuid.uuid4().hex
         now = time.time()
@@ -101,7 +104,7 @@ class RunRepository:
                     workflow_version=workflow_version,
                     definition=workflow.to_json(indent=None), status=RunStatus.PENDING.value,
                     input=dumps(input), created_at=now, idempotency_key=idempotency_key,
-                    idempotency_scope=scope,
+                    idempotency_scope=scope, owner=owner, lease_until=lease_until,
                     parent_run_id=parent_run_id, parent_step_id=parent_step_id,
                 ))
                 if workflow.nodes:

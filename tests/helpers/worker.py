@@ -14,13 +14,14 @@ from flowdesk.trigger_server import TriggerServer
 
 
 class Worker:
-    def __init__(self, url: str, tick_seconds: float = 3600) -> None:
+    def __init__(self, url: str, tick_seconds: float = 3600, max_runs: int = 32) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.store: Store = open_store(url)
         self.engine = Engine(self.store, default_registry(), poll_interval=0.05)
-        self.service = TriggerServer(self.engine, port=0, tick_seconds=tick_seconds)
+        self.service = TriggerServer(self.engine, port=0, tick_seconds=tick_seconds,
+                                     max_runs=max_runs)
         self.call(self.service.start())
         self.base = f"http://127.0.0.1:{self.service.port}"
 
