@@ -102,6 +102,8 @@ class Engine:
         status = self.store.run_status(run_id)
         if status.is_terminal:
             return self.store.get_run(run_id)
+        if self.is_active(run_id):  # e.g. taken from the queue and resumed at the same time
+            raise RunClaimed(f"run {run_id[:8]} is already being executed by this process")
         if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
             raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         try:
