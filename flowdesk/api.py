@@ -35,6 +35,7 @@ from flowdesk.model.errors import (
     WorkflowInvalid,
 )
 from flowdesk.model.run import RunSnapshot
+from flowdesk.model.workflow import Workflow
 from flowdesk.tokens import verify_token
 
 __all__ = ["ApiHandler", "run_document"]
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Answer = tuple[int, dict[str, Any]]
 Spawn = Callable[[Coroutine[Any, Any, Any]], object]
+# (workflow, input, version, idempotency key) -> (the run, created)
+Submit = Callable[[Workflow, Any, int | None, str | None], tuple[RunSnapshot, bool]]
 
 
 def run_document(run: RunSnapshot) -> dict[str, Any]:
@@ -74,12 +77,12 @@ class ApiHandler:
 
     def __init__(self, engine: Engine, spawn: Spawn,
                  carry_on: Callable[[str], Coroutine[Any, Any, Any]],
-                 enqueue: Callable[[], None] | None = None) -> None:
+                 submit: Submit | None = None) -> None:
         self.engine = engine
         self.store: Any = engine.store
         self.spawn = spawn
         self.carry_on = carry_on
-        self.enqueue = enqueue  # with a run queue: new runs go there, any worker takes them
+        self.submit = submit  # the server's: run here if there is room, else queue
 
     async def handle(self, method: str, path: str, headers: dict[str, str],
                      body: bytes) -> Answer:
@@ -163,12 +166,12 @@ class ApiHandler:
         key = data.get("idempotency_key")
         if key is not None and not isinstance(key, str):
             raise _Refused(400, "idempotency_key must be a string")
-        run, created = self.engine.start(workflow, data.get("input"), workflow_version=version,
-                                         idempotency_key=key, queue=self.enqueue is not None)
-        if created:
-            if self.enqueue is not None:
-                self.enqueue()
-            else:
+        if self.submit is not None:
+            run, created = self.submit(workflow, data.get("input"), version, key)
+        else:
+            run, created = self.engine.start(workflow, data.get("input"),
+                                             workflow_version=version, idempotency_key=key)
+            if created:
                 self._go_on(run.id)
         return 202, {"run_id": run.id, "created": created, "status": run.status.value}
 

@@ -4,9 +4,11 @@ A run accepted by a webhook, the HTTP API or a schedule is recorded as *queued*:
 owned by nobody. Every worker on the database runs a ``RunQueue``: while it has room (fewer
 than ``max_runs`` runs of its own going), it claims the oldest queued runs —
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait for each other and never
-take the same run — and executes them. The worker that accepted a run is woken at once;
-the others on a notification (PostgreSQL: the store's change feed, LISTEN/NOTIFY) or within
-``poll_seconds``. So a busy worker keeps accepting requests while an idle one takes the work.
+take the same run — and executes them. A worker with room runs what it accepts itself (the
+run is its own from the start, nothing is queued); a full one queues it and the others are
+woken on a notification (PostgreSQL: the store's feed of queued runs, LISTEN/NOTIFY
+on its own channel, so run progress does not wake them) or within ``poll_seconds``. So a
+busy worker keeps accepting requests while an idle one takes the work.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class RunQueue:
         self.spawn = spawn
         self.max_runs = max(1, max_runs)
         self.poll_seconds = poll_seconds
-        self.taken: list[str] = []  # runs this worker claimed from the queue, in order
+        self.taken: list[str] = []  # runs this worker executes: its own and claimed ones
         self._mine: set[str] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[Any] | None = None
@@ -49,7 +51,7 @@ class RunQueue:
     def start(self) -> None:
         self._loop_task = asyncio.ensure_future(self._run())
         try:
-            self._feed = self.store.run_feed()
+            self._feed = self.store.run_feed(queued=True)
             self._fd = self._feed.fileno() if self._feed.pushes else None
         except StoreError as exc:
             log.warning("queued runs are polled: %s", exc)
@@ -66,6 +68,19 @@ class RunQueue:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
+
+    def has_room(self) -> bool:
+        return len(self._mine) < self.max_runs
+
+    def run_here(self, run_id: str) -> None:
+        """Execute a run this worker just recorded as its own (it had room)."""
+        self._start(run_id)
+
+    def _start(self, run_id: str) -> None:
+        self._mine.add(run_id)
+        self.taken.append(run_id)
+        task = self.spawn(self.carry_on(run_id))
+        task.add_done_callback(functools.partial(self._done, run_id))
 
     def wake(self) -> None:
         """A run was queued (or a slot freed): look at the queue now."""
@@ -99,10 +114,7 @@ class RunQueue:
         ids: list[str] = self.store.claim_queued(self.engine.owner, self.engine.lease_seconds,
                                                  room)
         for run_id in ids:
-            self._mine.add(run_id)
-            self.taken.append(run_id)
-            task = self.spawn(self.carry_on(run_id))
-            task.add_done_callback(functools.partial(self._done, run_id))
+            self._start(run_id)
         return ids
 
     def _done(self, run_id: str, _task: asyncio.Task[Any]) -> None:

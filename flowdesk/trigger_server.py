@@ -37,6 +37,7 @@ from flowdesk.api import ApiHandler
 from flowdesk.engine import Engine
 from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
+from flowdesk.model.run import RunSnapshot
 from flowdesk.model.workflow import Workflow
 from flowdesk.run_queue import DEFAULT_MAX_RUNS, RunQueue
 
@@ -83,7 +84,7 @@ class TriggerServer:
         self._loops: list[asyncio.Task[Any]] = []
         self.started_runs: list[str] = []
         self.queue = RunQueue(engine, self._carry_on, self._spawn, max_runs=max_runs)
-        self.api = ApiHandler(engine, self._spawn, self._carry_on, enqueue=self.queue.wake)
+        self.api = ApiHandler(engine, self._spawn, self._carry_on, submit=self.submit)
         self._connections: set[asyncio.Task[Any]] = set()
         self._routes: list[tuple[Workflow, dict[str, Any], str, int]] = []
         self._routes_key: tuple[Any, ...] | None = None
@@ -129,16 +130,25 @@ class TriggerServer:
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
-    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None,
-                  idempotency_key: str | None = None) -> tuple[str, bool]:
-        """Record a run in the queue (this worker looks at it at once; any worker of the
-        database may take it); (its id, False) when the idempotency key was used by a run of
-        this workflow before (that run, nothing new queued)."""
+    def submit(self, workflow: Workflow, run_input: Any, version: int | None = None,
+               idempotency_key: str | None = None) -> tuple[RunSnapshot, bool]:
+        """Record a run: executed here when this worker has room, else queued for any
+        worker of the database; (the run, False) when the idempotency key was used by a run
+        of this workflow before (that run, nothing new)."""
+        here = self.queue.has_room()
         run, created = self.engine.start(workflow, run_input, workflow_version=version,
-                                         idempotency_key=idempotency_key, queue=True)
+                                         idempotency_key=idempotency_key, queue=not here)
         if created:
             self.started_runs.append(run.id)
-            self.queue.wake()
+            if here:
+                self.queue.run_here(run.id)
+            else:
+                self.queue.wake()
+        return run, created
+
+    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None,
+                  idempotency_key: str | None = None) -> tuple[str, bool]:
+        run, created = self.submit(workflow, run_input, version, idempotency_key)
         return run.id, created
 
     # -- workflows with triggers -------------------------------------------------------------

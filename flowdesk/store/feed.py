@@ -21,23 +21,29 @@ from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
 from flowdesk.store.tables import run_events
 
-__all__ = ["CHANNEL", "RunFeed", "notify_run"]
+__all__ = ["CHANNEL", "QUEUE_CHANNEL", "RunFeed", "notify_run"]
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "flowdesk"
+CHANNEL = "flowdesk"  # a run changed (the desks follow it)
+QUEUE_CHANNEL = "flowdesk_queue"  # a run was queued (the workers take it)
 
 
-def notify_run(conn: sa.Connection, run_id: str) -> None:
-    """PostgreSQL: tell the listening desks that this run changed, when this transaction
-    commits (several notifications of one run in one transaction arrive as one)."""
+def notify_run(conn: sa.Connection, run_id: str, channel: str = CHANNEL) -> None:
+    """PostgreSQL: tell the listeners of ``channel`` that this run changed, when this
+    transaction commits (several notifications of one run in one transaction arrive as
+    one)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_notify(CHANNEL, run_id)))
+        conn.execute(sa.select(sa.func.pg_notify(channel, run_id)))
 
 
 class RunFeed:
-    def __init__(self, database: Database) -> None:
+    """``channel``: CHANNEL for every change of a run, QUEUE_CHANNEL for runs queued (on
+    SQLite both are polled as new events)."""
+
+    def __init__(self, database: Database, channel: str = CHANNEL) -> None:
         self._db = database
+        self._channel = channel
         self._listener: Any = None  # PostgreSQL: a psycopg connection of its own
         self._last_id = 0
         if database.db.dialect.name == "postgresql":
@@ -61,7 +67,7 @@ class RunFeed:
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         try:
             conn = engine.dialect.loaded_dbapi.connect(*args, **{**kwargs, "autocommit": True})
-            conn.execute(f"LISTEN {CHANNEL}")
+            conn.execute(f"LISTEN {self._channel}")
         except Exception as exc:  # the desk then learns of runs on reopening them
             log.warning("cannot listen for changes on %s: %s", self._db.url, exc)
             return
@@ -85,7 +91,7 @@ class RunFeed:
                 return set()
         try:
             return {n.payload for n in self._listener.notifies(timeout=0)
-                    if n.channel == CHANNEL}
+                    if n.channel == self._channel}
         except Exception as exc:
             log.warning("lost the change feed of %s: %s", self._db.url, exc)
             self.close()

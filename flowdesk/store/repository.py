@@ -25,7 +25,7 @@ from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import database_url
 from flowdesk.store.decisions import DecisionRepository, WaitingStep
-from flowdesk.store.feed import RunFeed
+from flowdesk.store.feed import CHANNEL, QUEUE_CHANNEL, RunFeed
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
 from flowdesk.store.runs import RunRepository
 from flowdesk.store.settings import SettingsRepository
@@ -50,9 +50,10 @@ class Store:
         self.leases = LeaseRepository(self.database, self.decisions)
         self.versions = VersionRepository(url, self.database.read, self.database.write)
 
-    def run_feed(self) -> RunFeed:
-        """A feed of the runs changed by any process (flowdesk.store.feed)."""
-        return RunFeed(self.database)
+    def run_feed(self, *, queued: bool = False) -> RunFeed:
+        """A feed of the runs changed by any process, or (``queued``) of the runs queued
+        for the workers (flowdesk.store.feed)."""
+        return RunFeed(self.database, QUEUE_CHANNEL if queued else CHANNEL)
 
     def close(self) -> None:
         self.runs.close()

@@ -31,7 +31,7 @@ from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
-from flowdesk.store.feed import notify_run
+from flowdesk.store.feed import QUEUE_CHANNEL, notify_run
 from flowdesk.store.tables import external_events, run_events, runs, step_runs, workflows
 from flowdesk.store.workflows import WorkflowRepository, dumps
 
@@ -114,6 +114,8 @@ class RunRepository:
                         for node in workflow.nodes
                     ])
                 notify_run(conn, run_id)
+                if owner is None and parent_run_id is None:  # queued: the workers take it
+                    notify_run(conn, run_id, QUEUE_CHANNEL)
         except exc.IntegrityError:
             if idempotency_key is None or scope is None:
                 raise
