@@ -65,17 +65,17 @@ def completed_count(url: str) -> int:
         engine.dispose()
 
 
-def bench(url: str, workers: int, requests: int, concurrency: int,
-          home: Path) -> dict[str, Any]:
+def bench(url: str, workers: int, requests: int, concurrency: int, home: Path,
+          python: str = PY) -> dict[str, Any]:
     env = {**os.environ, "FLOWDESK_HOME": str(home)}
     env.pop("FLOWDESK_DB", None)
     wf = home / "bench.json"
     wf.parent.mkdir(parents=True, exist_ok=True)
     wf.write_text(json.dumps(WORKFLOW))
-    subprocess.run([PY, "-m", "flowdesk", "--db", url, "import", str(wf)], env=env,
+    subprocess.run([python, "-m", "flowdesk", "--db", url, "import", str(wf)], env=env,
                    check=True, capture_output=True)
     ports = [free_port() for _ in range(workers)]
-    procs = [subprocess.Popen([PY, "-m", "flowdesk", "--db", url, "serve", "--port", str(p)],
+    procs = [subprocess.Popen([python, "-m", "flowdesk", "--db", url, "serve", "--port", str(p)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for p in ports]
     try:
@@ -117,6 +117,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2, help="repetitions, interleaved")
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--python", default=PY,
+                        help="the interpreter the workers run (e.g. another checkout's)")
     args = parser.parse_args()
     reason = available()
     if reason is not None:
@@ -134,7 +136,8 @@ def main() -> int:
                     url = cluster.new_database("bench") if kind == "postgresql" else \
                         f"sqlite:///{tmp / f'bench-{run}.db'}"
                     results[f"{kind} ×{n}"].append(
-                        bench(url, n, args.requests, args.concurrency, tmp / "home"))
+                        bench(url, n, args.requests, args.concurrency, tmp / "home",
+                              args.python))
                     print(f"  {kind} ×{n}: {results[f'{kind} ×{n}'][-1]['completed_per_s']:.0f}"
                           " completed/s", file=sys.stderr, flush=True)
     finally:

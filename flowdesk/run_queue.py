@@ -118,5 +118,7 @@ class RunQueue:
         return ids
 
     def _done(self, run_id: str, _task: asyncio.Task[Any]) -> None:
+        was_full = not self.has_room()
         self._mine.discard(run_id)
-        self._wake.set()  # room again: take the next queued run
+        if was_full:  # room again: take the next queued run (with room, it was taken)
+            self._wake.set()
