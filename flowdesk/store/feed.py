@@ -1,13 +1,15 @@
 """Which runs other processes changed: the desktop app's window on a shared database.
 
-Contract: ``RunFeed(database)`` starts watching; ``changed()`` returns, without waiting, the
-ids of the runs that got new events (or were created) since the last call — by this process
-or another. On PostgreSQL every write of a run also sends ``NOTIFY flowdesk, '<run id>'`` in
-its transaction (``notify_run``), so the notification arrives exactly when the write is
-visible; the feed LISTENs on a connection of its own (``fileno()`` lets the caller wake when
-one arrives) and ``changed()`` only drains what arrived, no query. On SQLite, which has no
-notifications, ``changed()`` polls: one indexed query for the events written since the last
-look (SQLite commits one writer at a time, so event ids grow in commit order).
+Contract: ``RunFeed(database)`` starts watching; ``changed()`` returns, without waiting, the ids of
+the runs that got new events (or were created) since the last call — by this process or
+another. On PostgreSQL the database sends ``NOTIFY flowdesk, '<run id>'`` from triggers on
+``runs`` and ``run_events`` (migration 0007), in the writing transaction, so a notification
+arrives exactly when the write is visible and costs the writer nothing; other writes that
+matter to the desks (a decision) call ``notify_run``. The feed LISTENs on a connection of
+its own (``fileno()`` lets the caller wake when one arrives) and ``changed()`` only drains
+what arrived, no query. On SQLite, which has no notifications, ``changed()`` polls: one
+indexed query for the events written since the last look (SQLite commits one writer at a
+time, so event ids grow in commit order).
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
-from flowdesk.store.feed import QUEUE_CHANNEL, notify_run
 from flowdesk.store.tables import external_events, run_events, runs, step_runs, workflows
 from flowdesk.store.workflows import WorkflowRepository, dumps
 
@@ -113,9 +112,6 @@ class RunRepository:
                          "status": StepStatus.PENDING.value, "attempts": 0}
                         for node in workflow.nodes
                     ])
-                notify_run(conn, run_id)
-                if owner is None and parent_run_id is None:  # queued: the workers take it
-                    notify_run(conn, run_id, QUEUE_CHANNEL)
         except exc.IntegrityError:
             if idempotency_key is None or scope is None:
                 raise
@@ -313,7 +309,6 @@ class RunRepository:
                 conn.execute(run_events.insert(), [
                     dict(zip(("run_id", "seq", "type", "step_id", "ts", "payload"), r,
                              strict=True)) for r in event_rows])
-                notify_run(conn, run_id)  # PostgreSQL: the desks watching see it live
 
     def prune_runs(self, older_than: float, batch: int = 500) -> int:
         """Delete finished runs (and their steps and events) that ended before
