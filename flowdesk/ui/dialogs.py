@@ -92,9 +92,10 @@ class RunInputDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(460, 360)
         self.value: Any = None
-        first = next(iter(self.fields.values()), None) if self.props else self.json
-        if first is not None:
-            first.setFocus(Qt.FocusReason.OtherFocusReason)
+        # the first field has the keyboard; with no fields, the Run button does, so Enter
+        # runs at once (the JSON editor is a click or Tab away)
+        first: QWidget = next(iter(self.fields.values())) if self.props else self.run_button
+        first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _form_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -228,12 +228,16 @@ class MainWindow(QMainWindow):
         if self.doc is None:
             self.setWindowTitle("flowdesk")
             return
+        # "Name (version 2)", or "Name (draft differs from live version 2)" once edits are
+        # saved but not published; " •" while an edit is not saved yet
+        version = ""
+        if self.doc.version and self.versions.draft_differs(self.doc):
+            version = f" (draft differs from live version {self.doc.version})"
+        elif self.doc.version:
+            version = f" (version {self.doc.version})"
         mark = " •" if self.doc.dirty else ""
         if self.library.save_error:
             mark += " — NOT SAVED"
-        version = f" (version {self.doc.version})" if self.doc.version else ""
-        if self.versions.draft_differs(self.doc):
-            mark += f" • draft differs from live version {self.doc.version}"
         self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
 
     def _update_actions(self, *_: Any) -> None:
@@ -313,7 +317,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_ids()
         if len(selected) == 1:
             return self.canvas_actions.add_step(step_type, connect_from=selected[0])
-        return self.canvas_actions.add_step(step_type, self._view_center())
+        return self.canvas_actions.add_step(step_type, self._view_center(), avoid_overlap=True)
 
     def rename_selected_step(self) -> bool:
         """F2: put the cursor in the selected step's Label field, its text selected."""
