@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.scene: WorkflowScene | None = None
         self.canvas_actions: CanvasActions | None = None
         self._doc_connections: list[tuple[SignalInstance, Any]] = []
+        self._title_version = ""  # " (version 2)": see update_title
         self.versions = WorkflowVersions(library.store)
         self.settings = app_settings()
         self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(doc)
         self._follow(doc.problems_changed, self._problems_changed)
         self._follow(doc.dirty_changed, self.update_title)
+        self._follow(doc.changed, self._title_marks)
         self._follow(doc.renamed, self.update_title)
         self._follow(doc.node_added, self._update_empty_hint)
         self._follow(doc.node_removed, self._update_empty_hint)
@@ -230,15 +232,22 @@ class MainWindow(QMainWindow):
             return
         # "Name (version 2)", or "Name (draft differs from live version 2)" once edits are
         # saved but not published; " •" while an edit is not saved yet
-        version = ""
+        self._title_version = ""
         if self.doc.version and self.versions.draft_differs(self.doc):
-            version = f" (draft differs from live version {self.doc.version})"
+            self._title_version = f" (draft differs from live version {self.doc.version})"
         elif self.doc.version:
-            version = f" (version {self.doc.version})"
-        mark = " •" if self.doc.dirty else ""
+            self._title_version = f" (version {self.doc.version})"
+        self._title_marks()
+
+    def _title_marks(self, *_: Any) -> None:
+        """The marks after the name: cheap, so it follows every edit (update_title, which
+        compares with the live version, follows saves)."""
+        if self.doc is None:
+            return
+        mark = " •" if self.library.has_pending_save() else ""
         if self.library.save_error:
             mark += " — NOT SAVED"
-        self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
+        self.setWindowTitle(f"{self.doc.name}{self._title_version}{mark} — flowdesk")
 
     def _update_actions(self, *_: Any) -> None:
         run = self.runs.current_run
