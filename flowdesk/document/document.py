@@ -108,7 +108,7 @@ class WorkflowDocument(QObject):
 
     def upstream_of(self, node_id: str) -> list[str]:
         graph = WorkflowGraph(self._workflow)
-        if not graph.is_acyclic() or node_id not in graph.graph:
+        if not graph.is_acyclic() or node_id not in graph:
             return []
         return [n for n in graph.topological_order() if n in graph.ancestors(node_id)]
 
