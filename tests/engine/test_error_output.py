@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from flowdesk.engine import Engine
-from flowdesk.engine.rules import EdgeState, edge_state
+from flowdesk.engine.rules import ConnectReason, EdgeState, connect_problem, edge_state
 from flowdesk.engine.validation import validate
 from flowdesk.model import EventType, RunStatus, StepStatus, Workflow
 from flowdesk.steps import default_registry
@@ -172,6 +172,16 @@ async def test_resume_after_a_crash_keeps_the_routed_failure(engine: Engine,
     assert journal.started("handler") == ["handler", "handler"]
 
 
+async def test_a_crash_of_a_handler_is_routed_as_internal(engine: Engine) -> None:
+    run = await engine.run(W([{"id": "b", "type": "boom", **ROUTED}, {"id": "h"}],
+                             [("b", "h", "error")]))
+    assert run.status is RunStatus.COMPLETED
+    assert run.steps["b"].output["error"] == {
+        "message": "internal error: RuntimeError: a bug in a handler", "type": "internal",
+        "retriable": False, "attempts": 1}
+    assert statuses(run)["h"] == "completed"
+
+
 def test_edge_state_of_the_error_port() -> None:
     failed, completed = StepStatus.FAILED, StepStatus.COMPLETED
     assert edge_state(failed, "error", "error") is EdgeState.LIVE
@@ -211,3 +221,20 @@ def test_old_files_stay_valid_and_unset_is_left_out() -> None:
     routed = Workflow.model_validate(wf([{"id": "a", "type": "transform", **ROUTED}]))
     assert routed.nodes[0].data.error_output
     assert routed.to_dict()["nodes"][0]["data"]["on_error"] == "error_output"
+
+
+def test_connecting_from_the_error_port_follows_the_setting() -> None:
+    def flow(data: dict[str, object]) -> Workflow:
+        return Workflow.model_validate(wf(
+            [{"id": "a", "type": "transform", **data},
+             {"id": "c", "type": "condition", "config": {"expression": "true"}, **data},
+             {"id": "b", "type": "transform"}]))
+
+    registry = default_registry()
+    for source in ("a", "c"):
+        refused = connect_problem(flow({}), source, "error", "b", registry)
+        assert refused is not None and refused.reason is ConnectReason.UNKNOWN_HANDLE
+        assert "no error port" in str(refused)
+        assert connect_problem(flow(ROUTED), source, "error", "b", registry) is None
+    wrong = connect_problem(flow(ROUTED), "c", "maybe", "b", registry)
+    assert wrong is not None and "true, false, error" in str(wrong)
