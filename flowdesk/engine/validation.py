@@ -23,7 +23,7 @@ from flowdesk.engine.registry import StepRegistry, StepType
 from flowdesk.engine.rules import ERROR_PORT, output_ports
 from flowdesk.engine.templates import format_path, iter_references
 from flowdesk.model.errors import ExpressionError, Problem, UnknownStepType, WorkflowInvalid
-from flowdesk.model.workflow import Node, Workflow, readable_message
+from flowdesk.model.workflow import ON_ERROR_VALUES, Node, Workflow, readable_message
 
 __all__ = ["SCOPE_ROOTS", "WORKFLOW_REF_FIELDS", "check", "check_workflow_refs", "validate"]
 
@@ -117,6 +117,11 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
                                 message=f"the workflow has a cycle: {path}"))
 
     for node in workflow.nodes:
+        if node.data.on_error is not None and node.data.on_error not in ON_ERROR_VALUES:
+            problems.append(Problem(
+                code="bad_on_error", node_id=node.id, field="on_error",
+                message=f"on_error {node.data.on_error!r} is not known: use "
+                        f"{', '.join(map(repr, ON_ERROR_VALUES))} or leave it out"))
         step_type = types.get(node.id)
         if step_type is None:
             continue

@@ -25,6 +25,7 @@ from flowdesk.model.jsontext import MAX_FILE_BYTES, JsonTextError, parse_json
 
 __all__ = [
     "ERROR_PORT",
+    "ON_ERROR_VALUES",
     "Edge",
     "Node",
     "NodeData",
@@ -70,6 +71,7 @@ class RetryPolicy(_FileModel):
 
 # the output port a step with ``on_error: "error_output"`` sends its failure through
 ERROR_PORT = "error"
+ON_ERROR_VALUES = ("error_output",)
 
 
 class NodeData(_FileModel):
@@ -79,8 +81,9 @@ class NodeData(_FileModel):
     timeout_seconds: float | None = Field(None, gt=0)
     continue_on_error: bool = False
     # "error_output": a failure (after the retries) leaves through the ``error`` port instead
-    # of failing the run (n8n's "continue (using error output)"); unset: left out of files
-    on_error: Literal["error_output"] | None = Field(
+    # of failing the run (n8n's "continue (using error output)"); unset: left out of files.
+    # Any text loads (a newer flowdesk may know more values); validation reports the others.
+    on_error: str | None = Field(
         None, description="'error_output': route a failure to the step's error port")
 
     @property

@@ -238,3 +238,13 @@ def test_connecting_from_the_error_port_follows_the_setting() -> None:
         assert connect_problem(flow(ROUTED), source, "error", "b", registry) is None
     wrong = connect_problem(flow(ROUTED), "c", "maybe", "b", registry)
     assert wrong is not None and "true, false, error" in str(wrong)
+
+
+def test_an_unknown_on_error_value_loads_and_is_a_located_problem() -> None:
+    workflow = Workflow.model_validate(wf([{"id": "a", "type": "transform",
+                                            "config": {"output": 1},
+                                            "on_error": "continue_regular"}]))
+    assert not workflow.nodes[0].data.error_output
+    assert workflow.to_dict()["nodes"][0]["data"]["on_error"] == "continue_regular"  # kept
+    assert [(p.code, p.node_id, p.field) for p in validate(workflow, default_registry())] \
+        == [("bad_on_error", "a", "on_error")]
