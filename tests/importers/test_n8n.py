@@ -421,3 +421,27 @@ async def test_an_imported_error_output_catches_the_failure(
     assert "404" in run.steps["fetch"].output["error"]["message"]
     assert run.steps["fetch"].output["input"]["url"] == f"{http_server.url}/x"
     assert run.steps["alert"].output == {}  # the run input, which reached 'fetch'
+
+
+def test_a_switch_with_an_error_output_routes_every_rule_step() -> None:
+    def rule(value: str) -> dict[str, Any]:
+        return {"conditions": {"conditions": [
+            {"leftValue": "={{ $json.kind }}", "rightValue": value,
+             "operator": {"type": "string", "operation": "equals"}}]}}
+
+    noop = {"parameters": {}, "type": "n8n-nodes-base.noOp", "typeVersion": 1,
+            "position": [0, 0]}
+    data = {"name": "sw", "nodes": [
+        {"parameters": {"rules": {"values": [rule("a"), rule("b")]}}, "name": "Route",
+         "type": "n8n-nodes-base.switch", "typeVersion": 3, "position": [0, 0],
+         "onError": "continueErrorOutput"},
+        {**noop, "name": "A"}, {**noop, "name": "B"}, {**noop, "name": "Oops"}],
+        "connections": {"Route": {"main": [
+            [{"node": "A", "type": "main", "index": 0}],
+            [{"node": "B", "type": "main", "index": 0}],
+            [{"node": "Oops", "type": "main", "index": 0}]]}}}
+    wf = load_workflow_data(data).workflow
+    assert validate(wf, default_registry()) == []
+    assert {(e.source, e.source_handle) for e in wf.edges if e.target == "oops"} == {
+        ("route", "error"), ("route_rule2", "error")}
+    assert wf.node("route_rule2").data.on_error == "error_output"
