@@ -221,7 +221,7 @@ class WorkflowDocument(QObject):
 
     def set_node_field(self, node_id: str, field: str, value: Any,
                        draft: str | None = None) -> None:
-        """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``;
+        """Set ``label``, ``retry``, ``timeout_seconds``, ``continue_on_error`` or ``on_error``;
         ``draft`` keeps text typed that is not a valid value yet (under ``@field``)."""
         data = self.node(node_id).data
         changed = self._set_draft(node_id, f"@{field}", draft)

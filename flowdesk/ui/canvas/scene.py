@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.run_controller import StepView
-from flowdesk.engine.rules import EdgeState, edge_state
+from flowdesk.engine.rules import EdgeState, edge_state, output_ports
 from flowdesk.model.errors import Problem, UnknownStepType
 from flowdesk.model.status import StepStatus
 from flowdesk.ui.canvas.items import EdgeItem, NodeItem, NoteItem
@@ -84,10 +84,14 @@ class WorkflowScene(QGraphicsScene):
         node = self.doc.node(item.node_id)
         try:
             entry = self.doc.registry.get(node.type).catalog
-            item.set_model(node.label, entry.label, entry.category, entry.icon, entry.ports,
-                           entry.trigger)
+            item.set_model(node.label, entry.label, entry.category, entry.icon,
+                           output_ports(node, entry.ports), entry.trigger)
         except (UnknownStepType, ImportError):
-            item.set_model(node.label, f"unknown: {node.type}", "", "test", (), False)
+            item.set_model(node.label, f"unknown: {node.type}", "", "test",
+                           output_ports(node, ()), False)
+        for edge in self.edge_items.values():  # the ports may have moved (error port)
+            if edge.source == item.node_id:
+                self._route(edge)
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
