@@ -29,11 +29,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from flowdesk.engine.context import StepContext, StepWaiting
 from flowdesk.engine.expressions import iter_step_references
 from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.persistence import StepHistory
 from flowdesk.engine.registry import StepRegistry, StepType
 from flowdesk.engine.services import Services
 from flowdesk.engine.stepexec import run_attempts
@@ -76,14 +77,6 @@ class MissingUpstreamData(FlowdeskError):
             "or run the workflow once")
         self.step_id = step_id
         self.missing = missing
-
-
-class StepHistory(Protocol):
-    """What a test takes from past runs (``flowdesk.store.Store`` provides it)."""
-
-    def last_outputs(self, name: str, step_ids: list[str]) -> dict[str, tuple[str, Any]]: ...
-
-    def last_input(self, name: str) -> tuple[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
