@@ -141,3 +141,11 @@ def test_run_to_here_keeps_the_step_and_its_upstream() -> None:
     assert (cut.model_extra or {})["sample_input"] == {"vat": 0.5}
     with pytest.raises(NotFound):
         workflow_up_to(WF, "nope")
+
+
+async def test_pins_never_change_a_run(runtime: Runtime) -> None:
+    runtime.store.set_pins("Shop", {"load": {"total": 1000}})
+    workflow, version = runtime.store.get_workflow("Shop")
+    run = await runtime.engine.run(workflow, {"vat": 0}, workflow_version=version)
+    assert run.steps["load"].output == {"total": 10}
+    assert run.steps["gross"].output == 10

@@ -87,6 +87,7 @@ def test_pins_are_undoable_marked_on_the_canvas_and_saved_with_the_draft(
     assert set(window.scene.pin_marks) == {"totals"}
     assert _bar(window).unpin_button.isVisibleTo(_bar(window))
     assert _bar(window).pin_button.text() == "Edit pin…"
+    save_artifact(window.inspector, "inspector_pinned_step.png")
     # the mark is drawn: violet pixels on the step's top edge
     item = window.scene.node_items["totals"]
     qtbot.wait(50)  # the zoom-to-fit after opening has happened

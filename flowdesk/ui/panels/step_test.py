@@ -51,6 +51,7 @@ class StepTestBar(QWidget):
                                    "the steps after it uses it instead of running it")
         self.pin_note = QLabel()
         self.pin_note.setProperty("role", "hint")
+        self.pin_note.setWordWrap(True)
         self.unpin_button = QPushButton("Unpin")
         self.test_button.clicked.connect(lambda: self.test_clicked.emit(self.node_id))
         self.pin_button.clicked.connect(lambda: self.pin_clicked.emit(self.node_id))
@@ -69,7 +70,7 @@ class StepTestBar(QWidget):
         self.set_pinned(False)
 
     def set_pinned(self, pinned: bool) -> None:
-        self.pin_note.setText("📌 Output pinned: steps after it are tested on it"
+        self.pin_note.setText("Output pinned: used when the steps after it are tested"
                               if pinned else "")
         self.pin_note.setVisible(pinned)
         self.unpin_button.setVisible(pinned)
