@@ -162,7 +162,10 @@ class WorkflowLibrary(QObject):
                 self._stored_name = doc.name
                 self.changed.emit()
             version = self.store.save_workflow(doc.workflow)
-            self.store.set_pins(doc.name, doc.pins)  # beside the draft; never a version
+            # beside the draft, never in a version; a deleted step's pin goes (the document
+            # keeps it while an undo may bring the step back)
+            self.store.set_pins(doc.name, {k: v for k, v in doc.pins.items()
+                                           if doc.has_node(k)})
         except Exception as exc:  # whatever it is, the user must hear of it at once
             log.exception("saving workflow '%s' failed", doc.name)
             self._failed(exc)

@@ -231,6 +231,8 @@ async def trial_step(workflow: Workflow, step_id: str, *, registry: StepRegistry
                      services: Services, history: StepHistory | None,
                      pins: dict[str, Any] | None = None, run_input: Any = None) -> StepTrial:
     """Test ``step_id``: its upstream outputs from ``pins``, else from past runs."""
+    _node(workflow, step_id)
+    _check(workflow, step_id, registry)
     upstream = upstream_data(workflow, step_id, registry, pins or {}, history)
     if run_input is None and history is not None:
         last = history.last_input(workflow.name)

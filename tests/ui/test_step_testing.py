@@ -196,3 +196,18 @@ def test_unpin_of_an_unpinned_step_does_nothing(window) -> None:
     window._push(SetPinCommand(window.doc, "totals", 1))
     window._push(SetPinCommand(window.doc, "totals", UNSET))
     assert window.doc.pins == {}
+
+
+def test_a_deleted_steps_pin_is_not_saved_but_comes_back_with_an_undo(window) -> None:
+    from flowdesk.document.commands import RemoveItemsCommand
+
+    _open_orders(window)
+    doc = window.doc
+    window._push(SetPinCommand(doc, "flag", {"x": 1}))
+    window._push(RemoveItemsCommand(doc, ["flag"], []))
+    window.library.save_now()
+    assert window.library.store.get_pins("Order batch") == {}
+    doc.undo_stack.undo()
+    assert "flag" in window.scene.pin_marks
+    window.library.save_now()
+    assert window.library.store.get_pins("Order batch") == {"flag": {"x": 1}}
