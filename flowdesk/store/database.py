@@ -20,7 +20,7 @@ from flowdesk.paths import default_db_path
 __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
            "migrate"]
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -36,9 +36,10 @@ class RunInputDialog(QDialog):
     """Asks for the run input: one field per property of ``input_schema``, or raw JSON."""
 
     def __init__(self, schema: dict[str, Any], initial: Any,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, up_to: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Run workflow")
+        # up_to: "Run to here", the step and its upstream steps only
+        self.setWindowTitle("Run workflow" if up_to is None else f"Run to '{up_to}'")
         self.schema = schema or {"type": "object"}
         self.props: dict[str, dict[str, Any]] = {
             k: v for k, v in (self.schema.get("properties") or {}).items()
@@ -78,7 +79,8 @@ class RunInputDialog(QDialog):
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button = buttons.addButton("Run" if up_to is None else "Run to here",
+                                            QDialogButtonBox.ButtonRole.AcceptRole)
         self.run_button.setProperty("role", "primary")
         self.run_button.setDefault(True)  # Enter in any field runs
         # in the JSON editor Enter is a new line: Ctrl+Enter runs there (and everywhere)

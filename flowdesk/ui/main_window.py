@@ -4,7 +4,8 @@ A small face that composes the parts (STYLE.md rule 16): ``WindowActions`` (menu
 shortcuts), ``LibraryController`` (open/new/save/rename/import/export, recent files, dropped
 files, the Workflows dialog), ``RunPresenter`` (badges, run label, History, the Step tab and
 the inbox, fed by the RunController's events), ``Notifier``/``SaveIndicator`` (notices) and
-``window_layout`` (docks, sizes kept between starts). The window itself follows the open
+``window_layout`` (docks, sizes kept between starts), ``StepTesting`` (Test step, pins, Run
+to here). The window itself follows the open
 document: the scene, the canvas edits (through ``CanvasActions``, each one undo command),
 selection, title and empty-canvas hint. It holds no workflow state of its own beyond which
 workflow is open; which run is shown is the presenter's.
@@ -48,6 +49,7 @@ from flowdesk.ui.panels.palette import Palette
 from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
 from flowdesk.ui.quick_add import QuickAddDialog
 from flowdesk.ui.run_presenter import RunPresenter, RunWidgets
+from flowdesk.ui.step_testing import StepTesting
 from flowdesk.ui.versions_dialog import VersionsDialog
 from flowdesk.ui.window_layout import (
     RunTabs,
@@ -123,7 +125,12 @@ class MainWindow(QMainWindow):
             state_changed=self._update_actions, reselect=self._selection_changed,
             open_workflow=self.files.open_workflow)
         controller.error_raised.connect(self.notify)
-        self.menus = WindowActions(self, self.view, self, self.files, self.runs, self.settings)
+        self.testing = StepTesting(controller, self, self.tabs, self.step_details, self,
+                                   selected=self._selected, push=self._push,
+                                   run_dialog=lambda step: self.run_dialog(up_to=step))
+        self.inspector.step_bar = self.testing.step_bar
+        self.menus = WindowActions(self, self.view, self, self.files, self.runs, self.settings,
+                                   self.testing)
         self._update_actions()
         self.runs.refresh_approvals()
         self.update_title()
@@ -199,6 +206,7 @@ class MainWindow(QMainWindow):
         if old_scene is not None:
             old_scene.deleteLater()
         self.inspector.set_document(doc)
+        self.testing.document_opened(doc)
         self._follow(doc.problems_changed, self._problems_changed)
         self._follow(doc.dirty_changed, self.update_title)
         self._follow(doc.changed, self._title_marks)
@@ -269,6 +277,9 @@ class MainWindow(QMainWindow):
         node_id = nodes[0] if len(nodes) == 1 else None
         self.inspector.show_node(node_id)
         self.runs.show_step_details(node_id)
+
+    def _selected(self) -> list[str]:
+        return self.scene.selected_node_ids() if self.scene is not None else []
 
     def _select_node(self, node_id: str) -> None:
         if self.scene is not None and node_id in self.scene.node_items:
@@ -387,7 +398,7 @@ class MainWindow(QMainWindow):
         self.view.viewport().update()
         self.view.minimap.viewport().update()  # the overview follows at once too
 
-    def run_dialog(self) -> RunInputDialog | None:
+    def run_dialog(self, up_to: str | None = None) -> RunInputDialog | None:
         if self.doc is None:
             return None
         if self.doc.problems:
@@ -396,8 +407,8 @@ class MainWindow(QMainWindow):
                         "see the Problems tab")
             return None
         initial = (self.doc.workflow.model_extra or {}).get("sample_input") or {}
-        dialog = RunInputDialog(self.doc.workflow.input_schema, initial, self)
-        dialog.accepted.connect(lambda: self.start_run(dialog.value))
+        dialog = RunInputDialog(self.doc.workflow.input_schema, initial, self, up_to)
+        dialog.accepted.connect(lambda: self.runs.start_run(dialog.value, up_to))
         self.input_dialog = dialog
         dialog.open()
         return dialog

@@ -82,7 +82,7 @@ def test_the_migration_moves_a_database_of_the_previous_revision(tmp_path: Path)
     try:
         with store.db.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
-                == "0005"
+                == "0006"
         assert [r.id for r in store.list_runs(limit=None)] == ["r4", "r3", "r2", "r1"]
         assert [r.id for r in store.list_runs(workflow="Orders")] == ["r2", "r1"]
         assert store.get_run("r1").workflow_id == 1 and store.get_run("r3").workflow_id == 2

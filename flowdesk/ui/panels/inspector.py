@@ -64,6 +64,8 @@ class Inspector(QScrollArea):
         self.modes: dict[str, QLabel] = {}
         self.completing: list[Any] = []
         self._refreshing = False
+        # builds the selected step's Test/Pin bar (set by the window's step-testing part)
+        self.step_bar: Callable[[str], QWidget] | None = None
         self._show_empty("Select a step to edit it.")
 
     def _doc_signals(self, doc: WorkflowDocument) -> list[tuple[Any, Any]]:
@@ -148,6 +150,8 @@ class Inspector(QScrollArea):
         title.setWordWrap(True)
         header.addWidget(title, 1)
         outer.addLayout(header)
+        if self.step_bar is not None and step_type is not None:  # Test step, Pin output
+            outer.addWidget(self.step_bar(node_id))
         self.fields, self.errors, self.modes = {}, {}, {}
         self.kinds: dict[str, str] = {}
         self.defaults: dict[str, Any] = {}
