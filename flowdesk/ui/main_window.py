@@ -235,26 +235,21 @@ class MainWindow(QMainWindow):
         return dialog
 
     def update_title(self, *_: Any) -> None:
-        if self.doc is None:
-            self.setWindowTitle("flowdesk")
-            return
-        # "Name (version 2)", or "Name (draft differs from live version 2)" once edits are
-        # saved but not published; " •" while an edit is not saved yet
-        self._title_version = ""
-        if self.doc.version and self.versions.draft_differs(self.doc):
-            self._title_version = f" (draft differs from live version {self.doc.version})"
-        elif self.doc.version:
-            self._title_version = f" (version {self.doc.version})"
+        """"Name (version 2)", or "(draft differs from live version 2)" once saved edits are
+        not published; _title_marks adds " •" while an edit is not written yet."""
+        doc = self.doc
+        live = doc.version if doc is not None else None
+        differs = doc is not None and bool(live) and self.versions.draft_differs(doc)
+        self._title_version = "" if not live else (
+            f" (draft differs from live version {live})" if differs else f" (version {live})")
         self._title_marks()
 
     def _title_marks(self, *_: Any) -> None:
-        """The marks after the name: cheap, so it follows every edit (update_title, which
-        compares with the live version, follows saves)."""
+        """Cheap, so it follows every edit (update_title compares with the live version)."""
         if self.doc is None:
-            return
-        mark = " •" if self.library.has_pending_save() else ""
-        if self.library.save_error:
-            mark += " — NOT SAVED"
+            return self.setWindowTitle("flowdesk")
+        mark = (" •" if self.library.has_pending_save() else "") + (
+            " — NOT SAVED" if self.library.save_error else "")
         self.setWindowTitle(f"{self.doc.name}{self._title_version}{mark} — flowdesk")
 
     def _update_actions(self, *_: Any) -> None:
