@@ -139,13 +139,19 @@ class StepTesting(QObject):
     # -- pins --------------------------------------------------------------------------------
     def edit_pin(self, node_id: str) -> PinDialog | None:
         """Edit the pinned output of ``node_id`` as JSON (prefilled with the pin, else the
-        latest test's output)."""
+        latest test's output, else its newest output in a run: as n8n offers it)."""
         doc = self.shell.doc
         if doc is None or not doc.has_node(node_id):
             return None
         trial = self.trials.get(node_id)
-        initial: Any = doc.pins[node_id] if doc.is_pinned(node_id) else \
-            trial.output if trial is not None and trial.ok else {}
+        initial: Any = {}
+        if doc.is_pinned(node_id):
+            initial = doc.pins[node_id]
+        elif trial is not None and trial.ok:
+            initial = trial.output
+        else:
+            _run, initial = self.controller.store.last_outputs(doc.name, [node_id]).get(
+                node_id, ("", {}))
         dialog = PinDialog(node_id, initial, self._parent)
         dialog.accepted.connect(lambda: self.pin_output(node_id, dialog.value))
         self.pin_dialog = dialog

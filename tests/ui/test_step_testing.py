@@ -150,6 +150,18 @@ def test_pin_dialog_and_pin_this_output_from_a_past_run(window, qtbot) -> None:
     assert f"totals (run {run_id[:8]})" in details.title.text()
 
 
+def test_the_pin_dialog_starts_from_the_steps_newest_output_in_a_run(window, qtbot) -> None:
+    _open_orders(window)
+    assert json.loads(window.testing.edit_pin("totals").editor.toPlainText()) == {}  # no run
+    window.testing.pin_dialog.reject()
+    run_id = window.start_run(_sample())
+    qtbot.waitUntil(lambda: window.runs.status(run_id) is RunStatus.COMPLETED, timeout=20000)
+    dialog = window.testing.edit_pin("totals")
+    assert json.loads(dialog.editor.toPlainText())["large"] == ["A-1002"]
+    dialog.reject()
+    assert "totals" not in window.doc.pins  # opening the dialog pins nothing
+
+
 def test_run_to_here_runs_the_step_and_its_upstream_as_a_real_run(window, qtbot) -> None:
     _open_orders(window)
     window.scene.select_nodes(["totals"])
