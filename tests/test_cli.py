@@ -333,3 +333,28 @@ def test_show_json_holds_the_whole_run(tmp_path: Path) -> None:
     step = shown["steps"]["a"]
     assert step["input"] is not None and step["output"] == {"v": 2}
     assert step["attempts"] == 1 and len(step["attempt_log"]) == 1
+
+
+def test_a_failure_routed_to_the_error_port_completes_the_run(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    wf = {"name": "errport", "nodes": [
+        {"id": "x", "type": "transform", "data": {"config": {"output": "{{ input.missing }}"},
+                                                  "on_error": "error_output"}},
+        {"id": "ok", "type": "transform", "data": {"config": {"output": "fine"}}},
+        {"id": "oops", "type": "transform",
+         "data": {"config": {"output": "{{ steps.x.output.error.type }}"}}}],
+        "edges": [{"id": "e1", "source": "x", "target": "ok"},
+                  {"id": "e2", "source": "x", "target": "oops", "sourceHandle": "error"}]}
+    result = flowdesk("run", str(write(tmp_path, "w.json", wf)), "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "completed"
+    assert out["steps"]["x"]["status"] == "failed"
+    assert out["steps"]["ok"]["status"] == "skipped"
+    assert out["steps"]["oops"]["output"] == "template"
+    assert "input.missing" in out["steps"]["x"]["output"]["error"]["message"]
+    assert "→ error" in result.stderr
+    shown = flowdesk("show", out["id"], db=db).stdout
+    assert "failed → error port" in shown and "status    completed" in shown
+    assert json.loads(flowdesk("show", out["id"], "--json", db=db).stdout)[
+        "steps"]["x"]["branch"] == "error"

@@ -74,3 +74,37 @@ def test_a_secret_is_used_but_never_recorded(tmp_path: Path) -> None:
     exported = flowdesk(tmp_path, "export", "s")
     assert "{{ secrets.API_TOKEN }}" in exported.stdout  # the reference, not the value
     assert TOKEN not in exported.stdout
+
+
+def test_a_failure_routed_to_the_error_port_carries_its_input_with_secrets_masked(
+        tmp_path: Path) -> None:
+    server = LoopbackServer()
+    server.route("/fail", Answer(400, "bad request"))
+    server.start()
+    try:
+        flowdesk(tmp_path, "secrets", "set", "API_TOKEN", stdin=TOKEN)
+        workflow = {"name": "r", "nodes": [
+            {"id": "bad", "type": "http_request", "data": {
+                "config": {"url": f"{server.url}/fail",
+                           "headers": {"Authorization": "Bearer {{ secrets.API_TOKEN }}"}},
+                "on_error": "error_output"}},
+            {"id": "handler", "type": "transform",
+             "data": {"config": {"output": "{{ steps.bad.output }}"}}}],
+            "edges": [{"id": "e1", "source": "bad", "target": "handler",
+                       "sourceHandle": "error"}]}
+        path = tmp_path / "w.json"
+        path.write_text(json.dumps(workflow))
+        result = flowdesk(tmp_path, "run", str(path), "--json")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert server.hits[0].headers["authorization"] == f"Bearer {TOKEN}"  # it was used
+    out = json.loads(result.stdout)
+    handled = out["steps"]["handler"]["output"]
+    assert handled["error"]["type"] == "step" and "400" in handled["error"]["message"]
+    assert handled["input"]["headers"] == {"Authorization": "Bearer ••••••"}
+    assert TOKEN not in result.stdout and TOKEN not in result.stderr
+    for name in ("f.db", "f.db-wal"):
+        file = tmp_path / name
+        if file.exists():
+            assert TOKEN.encode() not in file.read_bytes(), name

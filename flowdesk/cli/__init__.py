@@ -3,8 +3,9 @@
 ``main`` is the ``flowdesk`` console script and ``python -m flowdesk``. With no command, or
 with only a workflow file (``flowdesk FILE.json``), it opens the desktop app. The parser is
 built from one module per command group, each adding its sub-commands with ``register``:
-``gui``, ``runs`` (run, runs, show, cancel, resume, retry), ``workflows`` (validate, import,
-export, workflows, steps), ``decisions`` (approve, reject, send-event, approvals), ``admin``
+``gui``, ``runs`` (run, runs, show, cancel, resume, retry), ``teststep`` (test-step, pin,
+pins), ``workflows`` (validate, import, export, workflows, steps), ``decisions`` (approve,
+reject, send-event, approvals), ``admin``
 (prune, install-desktop, secrets, config) and ``serve``. Exit codes and what they mean are
 in ``flowdesk.cli.common``; the parts that run workflows come from ``flowdesk.runtime``.
 Nothing of Qt, SQLAlchemy or the engine is imported until a command needs it.
@@ -19,7 +20,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flowdesk import __version__
-from flowdesk.cli import admin, decisions, gui, runs, serve, tokens, versions, workflows
+from flowdesk.cli import (
+    admin,
+    decisions,
+    gui,
+    runs,
+    serve,
+    teststep,
+    tokens,
+    versions,
+    workflows,
+)
 from flowdesk.cli.common import (
     DB_HELP,
     EXIT_BAD_INPUT,
@@ -32,7 +43,7 @@ from flowdesk.model.errors import FlowdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_PAUSED", "build_parser", "main"]
 
-COMMAND_GROUPS = (gui, runs, workflows, versions, decisions, admin, serve, tokens)
+COMMAND_GROUPS = (gui, runs, teststep, workflows, versions, decisions, admin, serve, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,8 @@ from typing import Any, TextIO
 
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import RunSnapshot
+from flowdesk.model.status import StepStatus
+from flowdesk.model.workflow import ERROR_PORT
 
 __all__ = ["ProgressPrinter", "fmt_duration", "fmt_time", "print_run", "print_table"]
 
@@ -80,7 +82,9 @@ class ProgressPrinter:
                 detail += f" → {p['branch']}"
         elif event.type is EventType.STEP_FAILED:
             detail = _short(p.get("error"), 200)
-            if p.get("continued"):
+            if p.get("branch"):
+                detail += f" → {p['branch']}"  # routed to its error port
+            elif p.get("continued"):
                 detail += " (continuing)"
         elif event.type is EventType.STEP_RETRYING:
             detail = f"attempt {p.get('attempt')} failed: {_short(p.get('error'), 120)}; " \
@@ -133,7 +137,11 @@ def print_run(run: RunSnapshot, stream: TextIO | None = None, *, outputs: bool =
     for step in run.steps.values():
         d = step.duration_ms
         rows.append([
-            step.step_id, step.status.value, str(step.attempts),
+            step.step_id,
+            # a failure routed to the step's error port did not fail the run: say where it went
+            step.status.value + (" → error port" if step.branch == ERROR_PORT
+                                 and step.status is StepStatus.FAILED else ""),
+            str(step.attempts),
             fmt_duration(d / 1000 if d is not None else None),
             _short(step.error, 60) if step.error else
             (_short(step.output, 60) if outputs and step.output is not None else ""),

@@ -33,8 +33,15 @@ __all__ = ["cmd_cancel", "cmd_resume", "cmd_retry", "cmd_run", "cmd_runs", "cmd_
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from flowdesk.model.pins import split_pins
+
     store = open_store(args)
     workflow, version = load_workflow(args.workflow, lambda: store, args.draft)
+    workflow, _ = split_pins(workflow)  # pins never apply to a run
+    if args.to is not None:
+        from flowdesk.engine.teststep import workflow_up_to
+
+        workflow = workflow_up_to(workflow, args.to)
     run_input = parse_json(args.input, "--input")
     if args.sample_input:
         if run_input is not None:
@@ -173,6 +180,8 @@ def register(sub: Commands, common: argparse.ArgumentParser) -> None:
                    help="run a stored workflow's draft instead of its published version")
     p.add_argument("--idempotency-key", metavar="KEY",
                    help="return the existing run if this key was used before")
+    p.add_argument("--to", metavar="STEP",
+                   help="run only STEP and the steps upstream of it (\"run to here\")")
     add_carry_flags(p)
 
     p = add_command(sub, common, "runs", cmd_runs, "list runs, newest first")

@@ -39,9 +39,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from flowdesk.engine.validation import validate
+    from flowdesk.model.pins import split_pins
     from flowdesk.runtime import step_registry
 
-    workflow = load_file(args.file)
+    workflow, pins = split_pins(load_file(args.file))
     if args.name:
         workflow = workflow.model_copy(update={"name": args.name})
     problems = validate(workflow, step_registry())
@@ -52,6 +53,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     version, created = store.versions.publish(workflow, args.note)
     verb = "imported" if not existed else "updated" if created else "unchanged, kept"
     print(f"{verb} '{workflow.name}' (version {version})")
+    if pins is not None:
+        # a file exported --with-pins: its pins become the stored workflow's (no version)
+        store.set_pins(workflow.name, pins)
+        print(f"  {len(pins)} pinned step(s) stored", file=sys.stderr)
     for problem in problems:
         print(f"  warning: {problem}", file=sys.stderr)
     return EXIT_OK
@@ -60,6 +65,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args)
     workflow, _ = (store.get_draft if args.draft else store.get_workflow)(args.name)
+    if args.with_pins:
+        from flowdesk.model.pins import with_pins
+
+        workflow = with_pins(workflow, store.get_pins(args.name))
     text = workflow.to_json() + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -111,6 +120,8 @@ def register(sub: Commands, common: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="FILE")
     p.add_argument("--draft", action="store_true",
                    help="export the draft instead of the published version")
+    p.add_argument("--with-pins", action="store_true",
+                   help="include the pinned step outputs (a top-level 'pins' object)")
 
     p = add_command(sub, common, "workflows", cmd_workflows, "list stored workflows")
     p.add_argument("--json", action="store_true", help="print them as a JSON list")

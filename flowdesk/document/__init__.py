@@ -9,6 +9,7 @@ from flowdesk.document.commands import (
     RemoveItemsCommand,
     RenameWorkflowCommand,
     SetConfigValueCommand,
+    SetErrorOutputCommand,
     SetNodeFieldCommand,
 )
 from flowdesk.document.document import WorkflowDocument
@@ -22,6 +23,7 @@ __all__ = [
     "RenameWorkflowCommand",
     "RunController",
     "SetConfigValueCommand",
+    "SetErrorOutputCommand",
     "SetNodeFieldCommand",
     "StepView",
     "WorkflowDocument",

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from flowdesk.document.document import UNSET, WorkflowDocument
-from flowdesk.model.workflow import Edge, Node
+from flowdesk.model.workflow import ERROR_PORT, Edge, Node
 
 __all__ = [
     "AddItemsCommand",
@@ -23,6 +23,7 @@ __all__ = [
     "RemoveItemsCommand",
     "RenameWorkflowCommand",
     "SetConfigValueCommand",
+    "SetErrorOutputCommand",
     "SetNodeFieldCommand",
     "SetNoteCommand",
 ]
@@ -175,6 +176,31 @@ class SetNodeFieldCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_node_field(self.node_id, self.field, self.old, self.old_draft)
+
+
+class SetErrorOutputCommand(QUndoCommand):
+    """Turn a node's error port on (``on_error: "error_output"``) or off. Off also removes
+    the edges leaving that port (as n8n does), in the same undo entry; they come back on
+    undo. Made of the field and delete commands above, run in a fixed order so that no
+    edge ever leaves a port the node does not have."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, on: bool) -> None:
+        super().__init__(f"{'Add' if on else 'Remove'} the error port of {node_id}")
+        edges = [] if on else [e.id for e in doc.workflow.edges
+                               if e.source == node_id and e.source_handle == ERROR_PORT]
+        self._field = SetNodeFieldCommand(doc, node_id, "on_error",
+                                          "error_output" if on else None)
+        self._edges = RemoveItemsCommand(doc, [], edges) if edges else None
+
+    def redo(self) -> None:
+        if self._edges is not None:
+            self._edges.redo()
+        self._field.redo()
+
+    def undo(self) -> None:
+        self._field.undo()
+        if self._edges is not None:
+            self._edges.undo()
 
 
 class RenameWorkflowCommand(QUndoCommand):

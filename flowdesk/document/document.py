@@ -4,6 +4,8 @@ The pydantic ``Workflow`` is the single source of truth. Only the undo commands 
 mutating methods (``insert_node``, ``delete_edge``, ``set_node_position``...); each emits a
 past-tense signal that the canvas and panels follow, and only when something changed.
 Queries (``can_connect``, ``upstream_of``, ``new_node_id``) answer the UI's questions.
+``pins`` (step id → pinned output, what "Test step" uses) live beside the workflow, not in
+it: they are saved with the draft but never become part of a version or an export.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class WorkflowDocument(QObject):
     note_added = Signal(str)
     note_removed = Signal(str)
     note_changed = Signal(str)
+    pin_changed = Signal(str)  # a step was pinned, unpinned or its pin changed
     changed = Signal()  # any edit (autosave listens to this)
     dirty_changed = Signal(bool)
     problems_changed = Signal(list)
@@ -53,6 +56,7 @@ class WorkflowDocument(QObject):
         # checked while editing
         self.saved_workflows: Callable[[], set[str]] | None = None
         self.problems: list[Problem] = []
+        self.pins: dict[str, Any] = {}  # set by the library when it opens the workflow
         self._validate_timer = QTimer(self, singleShot=True, interval=150)
         self._validate_timer.timeout.connect(self.revalidate)
         self.changed.connect(self._validate_timer.start)
@@ -108,7 +112,7 @@ class WorkflowDocument(QObject):
 
     def upstream_of(self, node_id: str) -> list[str]:
         graph = WorkflowGraph(self._workflow)
-        if not graph.is_acyclic() or node_id not in graph.graph:
+        if not graph.is_acyclic() or node_id not in graph:
             return []
         return [n for n in graph.topological_order() if n in graph.ancestors(node_id)]
 
@@ -221,7 +225,7 @@ class WorkflowDocument(QObject):
 
     def set_node_field(self, node_id: str, field: str, value: Any,
                        draft: str | None = None) -> None:
-        """Set ``label``, ``retry``, ``timeout_seconds`` or ``continue_on_error``;
+        """Set ``label``, ``retry``, ``timeout_seconds``, ``continue_on_error`` or ``on_error``;
         ``draft`` keeps text typed that is not a valid value yet (under ``@field``)."""
         data = self.node(node_id).data
         changed = self._set_draft(node_id, f"@{field}", draft)
@@ -279,6 +283,23 @@ class WorkflowDocument(QObject):
             return
         note.update(copy.deepcopy(fields))
         self.note_changed.emit(note_id)
+        self.changed.emit()
+
+    # -- pins: pinned step outputs, saved with the draft (not part of the workflow) --------
+    def is_pinned(self, node_id: str) -> bool:
+        return node_id in self.pins
+
+    def set_pin(self, node_id: str, value: Any) -> None:
+        """Pin ``value`` as ``node_id``'s output (``UNSET``: unpin)."""
+        if isinstance(value, _Unset):
+            if node_id not in self.pins:
+                return
+            del self.pins[node_id]
+        else:
+            if node_id in self.pins and self.pins[node_id] == value:
+                return
+            self.pins[node_id] = copy.deepcopy(value)
+        self.pin_changed.emit(node_id)
         self.changed.emit()
 
     def set_name(self, name: str) -> None:

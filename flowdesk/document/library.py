@@ -20,6 +20,7 @@ from flowdesk.engine.registry import StepRegistry
 from flowdesk.importers import load_workflow_file
 from flowdesk.model.errors import Problem, StoreError
 from flowdesk.model.events import RunEvent
+from flowdesk.model.pins import split_pins
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot, WorkflowInfo
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
@@ -139,6 +140,7 @@ class WorkflowLibrary(QObject):
         self.changed.connect(doc.revalidate)  # a workflow it runs may come or go
         doc.revalidate()
         doc.version = version
+        doc.pins = self.store.get_pins(workflow.name)
         doc.changed.connect(self._autosave.start)
         self.doc = doc
         self._stored_name = workflow.name
@@ -160,6 +162,10 @@ class WorkflowLibrary(QObject):
                 self._stored_name = doc.name
                 self.changed.emit()
             version = self.store.save_workflow(doc.workflow)
+            # beside the draft, never in a version; a deleted step's pin goes (the document
+            # keeps it while an undo may bring the step back)
+            self.store.set_pins(doc.name, {k: v for k, v in doc.pins.items()
+                                           if doc.has_node(k)})
         except Exception as exc:  # whatever it is, the user must hear of it at once
             log.exception("saving workflow '%s' failed", doc.name)
             self._failed(exc)
@@ -219,10 +225,12 @@ class WorkflowLibrary(QObject):
         """Store the workflow in ``path`` as a new workflow (under a free name if its name
         is taken) and remember where it came from; returns its name. An n8n export is
         converted; what it could not translate is left in ``import_problems``."""
-        workflow = self._load(path)
+        workflow, pins = split_pins(self._load(path))
         workflow.name = self.unique_name(workflow.name) if self.store.has_workflow(
             workflow.name) else workflow.name
         self.store.save_workflow(workflow, new_version=True)
+        if pins:  # a file exported with its pins: they are kept beside the workflow
+            self.store.set_pins(workflow.name, pins)
         self._remember(path, workflow.name)
         self.changed.emit()
         return workflow.name
@@ -237,6 +245,7 @@ class WorkflowLibrary(QObject):
         workflow = self.doc.snapshot()
         workflow.name = name
         version = self.store.save_workflow(workflow, new_version=True)
+        self.store.set_pins(name, self.doc.pins)  # the copy keeps the pins
         self.changed.emit()
         return self._attach(workflow, version)
 

@@ -6,7 +6,9 @@ of each changed step, ``run_status_changed``, and ``events_received`` with the b
 event log). Thousands of events a second therefore cost the UI one update per frame.
 
 Runs are executed as asyncio tasks on the running loop (qasync's in the app), so the UI never
-waits for a step. Commands that change runs (start, cancel, retry, decide) go through here.
+waits for a step. Commands that change runs (start, cancel, retry, decide) go through here,
+and so does testing one step (``test_step``, on the same loop; no run is recorded): its
+result comes back as ``step_tested`` (or ``step_test_failed`` with why it could not run).
 
 Runs other processes execute on the same database (a worker, a desk on a team database, the
 command line) reach the same queue through ``watch(feed)``: the feed names the runs changed
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from flowdesk.engine import Engine, RunClaimed
+from flowdesk.engine.teststep import trial_step
 from flowdesk.model.errors import FlowdeskError
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import RunSnapshot
@@ -88,6 +91,8 @@ class RunController(QObject):
     error_raised = Signal(str)
     runs_resumed = Signal(list)  # ids of interrupted runs carried on (e.g. after a crash)
     runs_changed_elsewhere = Signal(list)  # ids of runs another process started or changed
+    step_tested = Signal(str, object)  # step id, StepTrial (completed, failed or waiting)
+    step_test_failed = Signal(str, str)  # step id, why it could not be tested
 
     def __init__(self, engine: Engine, parent: QObject | None = None,
                  frame_ms: int = 16, housekeeping_ms: int = 5000) -> None:
@@ -108,6 +113,7 @@ class RunController(QObject):
         self._feed_timer = QTimer(self)
         self._feed_timer.timeout.connect(self.check_feed)
         self._notifier: QSocketNotifier | None = None
+        self.testing: set[str] = set()  # steps being tested now
 
     # -- events -> signals -------------------------------------------------------------------
     def _on_event(self, event: RunEvent) -> None:
@@ -182,6 +188,26 @@ class RunController(QObject):
         self.run_started.emit(run.id)
         self._spawn(self.engine.execute(run.id))
         return run.id
+
+    def test_step(self, workflow: Workflow, step_id: str, pins: dict[str, Any],
+                  run_input: Any = None) -> None:
+        """Run only ``step_id`` of ``workflow`` (a snapshot) on ``pins``, else the outputs
+        of past runs, as a task; the result comes as ``step_tested``."""
+        self.testing.add(step_id)
+
+        async def go() -> None:
+            try:
+                trial = await trial_step(workflow, step_id, registry=self.engine.registry,
+                                         services=self.engine.services, history=self.store,
+                                         pins=pins, run_input=run_input)
+            except FlowdeskError as exc:
+                self.step_test_failed.emit(step_id, str(exc))
+            else:
+                self.step_tested.emit(step_id, trial)
+            finally:
+                self.testing.discard(step_id)
+
+        self._spawn(go())
 
     def cancel(self, run_id: str, reason: str = "cancelled in the app") -> None:
         self._spawn(self.engine.cancel(run_id, reason))

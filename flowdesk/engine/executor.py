@@ -11,7 +11,8 @@ Contract:
 - On each poll it renews its lease, honours a cancel request and takes in decisions, events
   and expired waits recorded elsewhere (``flowdesk.engine.waits``).
 - A failed step fails the run (in-flight steps are cancelled, pending ones stay pending so a
-  retry can run them) unless it has ``continue_on_error``; a whole-run timeout fails it too.
+  retry can run them) unless it has ``continue_on_error`` or ``on_error: "error_output"``
+  (then its ``error`` port takes the failure); a whole-run timeout fails it too.
 - Started on a run that was ``running`` (its process died), completed steps keep their
   outputs and in-flight steps run again from their next attempt. Cancelled because the
   process shuts down cleanly, it leaves the run ``running`` so that the next start resumes it.

@@ -7,6 +7,8 @@ and any other implementation may be wired in by the composition root.
 - ``WorkflowSource``: saved workflows a run or a sub-workflow step refers to.
 - ``RunLeases``: which process owns a run, cancel requests, what needs carrying on.
 - ``WaitInbox``: decisions and external events for waiting steps.
+- ``StepHistory``: a step's newest recorded output and the newest run input (what "test
+  one step" falls back on when an upstream step is not pinned).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus
 from flowdesk.model.workflow import Workflow
 
-__all__ = ["RunLeases", "RunRecords", "RunStore", "WaitInbox", "WorkflowSource"]
+__all__ = ["RunLeases", "RunRecords", "RunStore", "StepHistory", "WaitInbox",
+           "WorkflowSource"]
 
 
 class RunRecords(Protocol):
@@ -92,5 +95,11 @@ class WaitInbox(Protocol):
     ) -> list[tuple[str, str]]: ...
 
 
-class RunStore(RunRecords, WorkflowSource, RunLeases, WaitInbox, Protocol):
+class StepHistory(Protocol):
+    def last_outputs(self, name: str, step_ids: list[str]) -> dict[str, tuple[str, Any]]: ...
+
+    def last_input(self, name: str) -> tuple[str, Any] | None: ...
+
+
+class RunStore(RunRecords, WorkflowSource, RunLeases, WaitInbox, StepHistory, Protocol):
     """Everything the engine asks of a store."""

@@ -10,6 +10,9 @@ Contract:
   edge is live) or ``UNDECIDED`` (the source has not finished in a way that decides it).
   ``edge_live`` is ``edge_state(...) is EdgeState.LIVE``. The executor schedules with it; the
   canvas draws taken and dead edges with it.
+- The ``error`` port (``ERROR_PORT``): a step with ``on_error: "error_output"`` has it beside
+  its ordinary outputs (``output_ports``). A failure of such a step (recorded as ``failed``
+  with the branch ``error``) makes only its ``error`` edges live; a success makes them dead.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.model.errors import FlowdeskError, UnknownStepType
 from flowdesk.model.status import StepStatus
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import ERROR_PORT, Node, Workflow
 
 __all__ = [
+    "ERROR_PORT",
     "ConnectError",
     "ConnectReason",
     "EdgeState",
@@ -30,6 +34,7 @@ __all__ = [
     "connect_problem",
     "edge_live",
     "edge_state",
+    "output_ports",
 ]
 
 
@@ -75,6 +80,13 @@ def _is_trigger(registry: StepRegistry | None, node_type: str) -> bool:
         return False
 
 
+def output_ports(node: Node, type_ports: tuple[str, ...]) -> tuple[str | None, ...]:
+    """The handles edges may leave ``node`` through: its type's named ports (``None`` for the
+    one output of a non-branching type), then ``error`` when the node routes its failures."""
+    ports: tuple[str | None, ...] = type_ports if type_ports else (None,)
+    return (*ports, ERROR_PORT) if node.data.error_output else ports
+
+
 def connect_problem(workflow: Workflow, source: str, handle: str | None, target: str,
                     registry: StepRegistry | None = None) -> ConnectError | None:
     """None if ``source → target`` through ``handle`` may be added, else why not."""
@@ -87,9 +99,14 @@ def connect_problem(workflow: Workflow, source: str, handle: str | None, target:
         return ConnectError(ConnectReason.INTO_TRIGGER,
                             f"'{target}' is a trigger: it takes no input")
     ports = _ports(registry, nodes[source].type)
-    if ports and handle not in ports:
+    if handle == ERROR_PORT and not nodes[source].data.error_output:
         return ConnectError(ConnectReason.UNKNOWN_HANDLE,
-                            f"'{source}' has the output ports {', '.join(ports)}, "
+                            f"'{source}' has no error port: turn on \"Send failures to an "
+                            "error port\" in its Behaviour settings")
+    if ports and handle not in output_ports(nodes[source], ports):
+        return ConnectError(ConnectReason.UNKNOWN_HANDLE,
+                            f"'{source}' has the output ports "
+                            f"{', '.join(map(str, output_ports(nodes[source], ports)))}, "
                             f"not {handle!r}")
     for edge in workflow.edges:
         if edge.source == source and edge.target == target and edge.source_handle == handle:
@@ -108,13 +125,23 @@ def check_connect(workflow: Workflow, source: str, handle: str | None, target: s
 
 
 def edge_state(source_status: StepStatus, source_branch: str | None, handle: str | None, *,
-               branching: bool | None = None, continue_on_error: bool = False) -> EdgeState:
+               branching: bool | None = None, continue_on_error: bool = False,
+               error_output: bool = False) -> EdgeState:
     """Whether an edge through ``handle`` out of a step in ``source_status`` is live.
 
     ``branching``: the source type has named output ports (None: not known here; judged by
     whether the source recorded a branch). A completed branching step keeps only the edge of
     the port it took; a step that failed with ``continue_on_error`` keeps its single output
-    live (a branching one took no port, so all its edges are dead)."""
+    live (a branching one took no port, so all its edges are dead).
+
+    ``error_output``: the source routes its failures to its ``error`` port (a caller that has
+    only the recorded run may leave it out: a failure that took the port recorded the branch
+    ``error``). A failed such step keeps only its ``error`` edges live, whatever
+    ``continue_on_error`` says; a step that finished otherwise never takes its error port."""
+    if source_status is StepStatus.FAILED and (error_output or source_branch == ERROR_PORT):
+        return EdgeState.LIVE if handle == ERROR_PORT else EdgeState.DEAD
+    if handle == ERROR_PORT and source_status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
+        return EdgeState.DEAD
     if source_status is StepStatus.COMPLETED:
         if branching is not False and source_branch is not None:
             return EdgeState.LIVE if handle == source_branch else EdgeState.DEAD
@@ -128,7 +155,9 @@ def edge_state(source_status: StepStatus, source_branch: str | None, handle: str
 
 
 def edge_live(source_status: StepStatus, source_branch: str | None, handle: str | None, *,
-              branching: bool | None = None, continue_on_error: bool = False) -> bool:
+              branching: bool | None = None, continue_on_error: bool = False,
+              error_output: bool = False) -> bool:
     """True if the edge lets its target run (see ``edge_state``)."""
     return edge_state(source_status, source_branch, handle, branching=branching,
-                      continue_on_error=continue_on_error) is EdgeState.LIVE
+                      continue_on_error=continue_on_error,
+                      error_output=error_output) is EdgeState.LIVE

@@ -10,7 +10,9 @@ Contract:
 - Secrets a step revealed are masked in everything buffered (outputs, errors, events).
 - A step whose upstream steps are all finished is queued in ``ready`` when at least one
   incoming edge is live (``flowdesk.engine.rules.edge_live``), else it is skipped, and so on
-  downstream. A failed step without ``continue_on_error`` sets ``fatal``.
+  downstream. A failed step without ``continue_on_error`` or ``on_error: "error_output"``
+  sets ``fatal``. With ``error_output`` the failure is recorded as ``failed`` with the branch
+  ``error`` and the output ``failure_output(...)``, and only the ``error`` edges are live.
 - No task, no waiting and no store reads besides ``last_seq``: the executor drives this.
 """
 
@@ -26,13 +28,21 @@ from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.parts import RunParts
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.rules import edge_live
-from flowdesk.model.errors import InternalStepError, StepError
+from flowdesk.model.errors import (
+    ExpressionError,
+    InternalStepError,
+    StepConfigError,
+    StepError,
+    StepTimeout,
+    TemplateError,
+)
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.workflow import Edge, Node, Workflow
+from flowdesk.model.workflow import ERROR_PORT, Edge, Node, Workflow
 
-__all__ = ["EVENT_PAYLOAD_LIMIT", "RunState", "StepState", "truncate_for_event"]
+__all__ = ["EVENT_PAYLOAD_LIMIT", "RunState", "StepState", "failure_output",
+           "truncate_for_event"]
 
 EVENT_PAYLOAD_LIMIT = 16 * 1024
 
@@ -53,6 +63,25 @@ def truncate_for_event(value: Any, limit: int = EVENT_PAYLOAD_LIMIT) -> Any:
     if len(text) <= limit:
         return value
     return {"truncated": True, "size": len(text), "preview": text[:limit]}
+
+
+# most specific first: the ``type`` a routed failure reports
+_ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
+    (StepTimeout, "timeout"), (StepConfigError, "config"), (TemplateError, "template"),
+    (ExpressionError, "expression"), (StepError, "step"),
+)
+
+
+def failure_output(error: BaseException, message: str, attempts: int, input: Any) -> Any:
+    """What a step that routes its failure to the ``error`` port outputs:
+    ``{"error": {"message", "type", "retriable", "attempts"}, "input": <rendered config>}``.
+    ``type`` is timeout, config, template, expression, step (the step itself failed, e.g. an
+    HTTP error status or an exception in the code) or internal (a bug of flowdesk or a
+    plugin); ``input`` is null when the config could not be rendered."""
+    kind = next((k for cls, k in _ERROR_KINDS if isinstance(error, cls)), "internal")
+    retriable = isinstance(error, StepError) and error.retriable
+    return {"error": {"message": message, "type": kind, "retriable": retriable,
+                      "attempts": attempts}, "input": input}
 
 
 @dataclass
@@ -158,9 +187,11 @@ class RunState:
     # -- graph bookkeeping -------------------------------------------------------------------
     def edge_live(self, edge: Edge) -> bool:
         source = self.steps[edge.source]
+        data = self.nodes[edge.source].data
         return edge_live(source.status, source.branch, edge.source_handle,
                          branching=bool(self.types[edge.source].catalog.ports),
-                         continue_on_error=self.nodes[edge.source].data.continue_on_error)
+                         continue_on_error=data.continue_on_error,
+                         error_output=data.error_output)
 
     def _scope_step(self, step_id: str) -> None:
         state = self.steps[step_id]
@@ -245,12 +276,22 @@ class RunState:
         else:
             message = (str(error) if isinstance(error, StepError | InternalStepError)
                        else repr(error))
-            continued = self.nodes[node_id].data.continue_on_error
-            extra = {"output": {"error": message}} if continued else {}
+            data = self.nodes[node_id].data
+            continued = data.continue_on_error or data.error_output
+            extra: dict[str, Any] = {}
+            if data.error_output:
+                extra = {"output": failure_output(error, message, state.attempts,
+                                                  state.state.get("input")),
+                         "branch": ERROR_PORT}
+            elif continued:
+                extra = {"output": {"error": message}}
             self.set_step(node_id, status=StepStatus.FAILED, error=message,
                           finished_at=now, attempt_log=log, **extra)
+            routed = {"branch": ERROR_PORT, "output": truncate_for_event(extra["output"])} \
+                if data.error_output else {}
             self.emit(EventType.STEP_FAILED, node_id, error=message,
-                      attempts=state.attempts, duration_ms=duration_ms, continued=continued)
+                      attempts=state.attempts, duration_ms=duration_ms, continued=continued,
+                      **routed)
             if continued:
                 self._finished(node_id)
             else:

@@ -3,7 +3,8 @@
 ``validate`` returns every problem at once, each located on a node, an edge and/or a field:
 duplicate ids, unknown step types, edges to missing nodes, cycles (naming their nodes),
 config that does not fit the step's model (pydantic's message), malformed templates and
-expressions, references to steps that do not exist or are not upstream, bad branch handles,
+expressions, references to steps that do not exist or are not upstream, bad branch handles
+(an edge from the ``error`` port of a step that does not route its failures there),
 and triggers with incoming edges, and text kept as typed in a field that is not a valid
 value yet (a node's ``drafts``: unfinished JSON, a number that is not one).
 """
@@ -19,9 +20,10 @@ from pydantic import ValidationError
 from flowdesk.engine.expressions import check_syntax, iter_step_references
 from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.registry import StepRegistry, StepType
+from flowdesk.engine.rules import ERROR_PORT, output_ports
 from flowdesk.engine.templates import format_path, iter_references
 from flowdesk.model.errors import ExpressionError, Problem, UnknownStepType, WorkflowInvalid
-from flowdesk.model.workflow import Workflow, readable_message
+from flowdesk.model.workflow import ON_ERROR_VALUES, Node, Workflow, readable_message
 
 __all__ = ["SCOPE_ROOTS", "WORKFLOW_REF_FIELDS", "check", "check_workflow_refs", "validate"]
 
@@ -64,6 +66,7 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
                                     message=f"step type '{node.type}' cannot load: {exc}"))
 
     node_ids = set(counts)
+    nodes_by_id: dict[str, Node] = {n.id: n for n in workflow.nodes}
     seen_links: set[tuple[str, str, str | None]] = set()
     for edge in workflow.edges:
         for end, ref in (("source", edge.source), ("target", edge.target)):
@@ -80,8 +83,18 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
             problems.append(Problem(code="self_loop", edge_id=edge.id, node_id=edge.source,
                                     message="a step cannot be connected to itself"))
         source_type = types.get(edge.source)
-        if source_type is not None and source_type.catalog.ports:
-            ports = source_type.catalog.ports
+        source_node = nodes_by_id.get(edge.source)
+        if edge.source_handle == ERROR_PORT and source_node is not None \
+                and not source_node.data.error_output:
+            problems.append(Problem(
+                code="no_error_port", edge_id=edge.id, node_id=edge.source,
+                field="sourceHandle",
+                message=f"this edge leaves the error port of '{edge.source}', which does not "
+                        "route its failures there: set its on_error to \"error_output\" "
+                        "(Behaviour: Send failures to an error port) or remove the edge"))
+        elif source_type is not None and source_node is not None \
+                and source_type.catalog.ports:
+            ports = output_ports(source_node, source_type.catalog.ports)
             if edge.source_handle not in ports:
                 problems.append(Problem(
                     code="bad_handle", edge_id=edge.id, node_id=edge.source,
@@ -104,6 +117,11 @@ def validate(workflow: Workflow, registry: StepRegistry) -> list[Problem]:
                                 message=f"the workflow has a cycle: {path}"))
 
     for node in workflow.nodes:
+        if node.data.on_error is not None and node.data.on_error not in ON_ERROR_VALUES:
+            problems.append(Problem(
+                code="bad_on_error", node_id=node.id, field="on_error",
+                message=f"on_error {node.data.on_error!r} is not known: use "
+                        f"{', '.join(map(repr, ON_ERROR_VALUES))} or leave it out"))
         step_type = types.get(node.id)
         if step_type is None:
             continue

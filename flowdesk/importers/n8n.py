@@ -18,6 +18,7 @@ Filter, NoOp, a timed Wait) to the step that produced the item: ``steps.<id>.out
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Mapping
@@ -27,11 +28,13 @@ from flowdesk.importers.n8n_expr import PathPart
 from flowdesk.importers.n8n_nodes import Converted, NodeContext, role_of
 from flowdesk.importers.n8n_steps import convert_node
 from flowdesk.model.errors import Problem, WorkflowFileError
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import ERROR_PORT, Workflow
 
 __all__ = ["convert_n8n", "is_n8n_export"]
 
 _PREFIXES = ("n8n-nodes-base.", "@n8n/", "n8n-nodes-")
+# $json.error / $json["error"] / $json['error'] in JSON-encoded parameters
+_READS_ERROR = re.compile(r"""\$json(\.error\b|\[\\?["']error)""")
 
 
 def is_n8n_export(data: Any) -> bool:
@@ -102,6 +105,14 @@ class _Graph:
         links = [(i, s) for s, _, t, c, i in self.links if t == name and c == "main"]
         return [s for _, s in sorted(links, key=lambda pair: pair[0])]
 
+    def first_main_link(self, name: str) -> tuple[str, int] | None:
+        """(source, source output index) of the link into ``name``'s first main input."""
+        links = [(i, s, o) for s, o, t, c, i in self.links if t == name and c == "main"]
+        if not links:
+            return None
+        first = min(i for i, _, _ in links)  # then in wiring order, as main_inputs
+        return next((s, o) for i, s, o in links if i == first)
+
     def input_of(self, name: str, index: int) -> list[str]:
         return [s for s, _, t, c, i in self.links if t == name and c == "main" and i == index]
 
@@ -120,6 +131,7 @@ class _Converter:
         self.source = source
         settings = data.get("settings")
         self.settings: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
+        self._error_indexes: dict[str, int | None] = {}
 
     # -- item references ---------------------------------------------------------------------
     def root(self, name: str, seen: frozenset[str] = frozenset()) -> list[PathPart]:
@@ -133,11 +145,33 @@ class _Converter:
         return ["steps", self.graph.ids[name], "output", *role.prefix]
 
     def incoming(self, name: str, seen: frozenset[str] = frozenset()) -> list[PathPart]:
-        """The scope path of the item that arrives at ``name`` (its first main input)."""
-        inputs = self.graph.main_inputs(name)
-        if not inputs:
+        """The scope path of the item that arrives at ``name`` (its first main input). Out of
+        an error output n8n passes on the item the failing node received: that one's."""
+        link = self.graph.first_main_link(name)
+        if link is None:
             return ["input"]
-        return self.root(inputs[0], seen)
+        source, output = link
+        if source not in seen and output == self.error_index(source):
+            return self.incoming(source, seen | {source})
+        return self.root(source, seen)
+
+    def error_index(self, name: str) -> int | None:
+        """The output index of ``name``'s n8n error output (None: it has none)."""
+        if name not in self._error_indexes:
+            node = self.graph.nodes[name]
+            self._error_indexes[name] = None  # also guards against loops
+            if node.get("onError") == "continueErrorOutput":
+                # a dry conversion tells how many ordinary outputs the node has
+                dry = convert_node(node, NodeContext(self.graph.ids[name], name, node, self))
+                self._error_indexes[name] = dry.error_index
+        return self._error_indexes[name]
+
+    def fed_by_error_output(self, name: str) -> str | None:
+        """The node whose error output feeds ``name``'s first main input, if one does."""
+        link = self.graph.first_main_link(name)
+        if link is not None and link[1] == self.error_index(link[0]):
+            return link[0]
+        return None
 
     # -- conversion --------------------------------------------------------------------------
     def run(self, data: Mapping[str, Any]) -> Workflow:
@@ -151,6 +185,12 @@ class _Converter:
                 continue  # an AI sub-node (model, memory...): folded into the node it feeds
             cx = NodeContext(self.graph.ids[name], name, node, self)
             conv = convert_node(node, cx)
+            failing = self.fed_by_error_output(name)
+            if failing is not None and _READS_ERROR.search(json.dumps(node.get("parameters"))):
+                cx.problem(f"n8n's $json.error here is flowdesk's "
+                           f"steps.{self.graph.ids[failing]}.output.error.message (the "
+                           "error is an object: message, type, retriable, attempts); "
+                           "$json is the item the failing node received")
             converted[name] = conv
             nodes.extend(conv.nodes)
             if cx.problems:
@@ -182,7 +222,14 @@ class _Converter:
         for src, index, target, ctype, _ in self.graph.links:
             if ctype != "main" or src not in converted or target not in converted:
                 continue
-            port = converted[src].outputs.get(index)
+            conv = converted[src]
+            if index == conv.error_index:
+                for source_id in conv.error_sources:
+                    self._add_edge(edges, {"source": source_id, "target":
+                                           converted[target].entry,
+                                           "sourceHandle": ERROR_PORT})
+                continue
+            port = conv.outputs.get(index)
             if port is None:
                 self.problems.append(Problem(
                     code="n8n_import", node_id=converted[src].nodes[0]["id"],
@@ -192,12 +239,16 @@ class _Converter:
             edge: dict[str, Any] = {"source": port[0], "target": converted[target].entry}
             if port[1] is not None:
                 edge["sourceHandle"] = port[1]
-            if not any(e["source"] == edge["source"] and e["target"] == edge["target"]
-                       and e.get("sourceHandle") == edge.get("sourceHandle") for e in edges):
-                edges.append(edge)
+            self._add_edge(edges, edge)
         for i, edge in enumerate(edges):
             edge["id"] = f"e{i + 1}"
         return edges
+
+    @staticmethod
+    def _add_edge(edges: list[dict[str, Any]], edge: dict[str, Any]) -> None:
+        if not any(e["source"] == edge["source"] and e["target"] == edge["target"]
+                   and e.get("sourceHandle") == edge.get("sourceHandle") for e in edges):
+            edges.append(edge)
 
     @staticmethod
     def _problem_note(node: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:

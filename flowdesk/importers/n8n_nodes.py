@@ -79,6 +79,10 @@ class Converted:
     entry: str
     outputs: dict[int, tuple[str, str | None]]
     edges: list[dict[str, Any]] = field(default_factory=list)
+    # n8n's error output (``onError: continueErrorOutput``): its output index, and the
+    # flowdesk nodes whose ``error`` port each connection from it leaves through
+    error_index: int | None = None
+    error_sources: list[str] = field(default_factory=list)
 
 
 def _fix_llm(path: list[PathPart]) -> list[PathPart]:

@@ -390,10 +390,22 @@ def convert_node(node: dict[str, Any], cx: NodeContext) -> Converted:
     if node.get("disabled"):
         cx.problem("this node is disabled in n8n; flowdesk runs it (delete it or "
                    "reconnect around it)")
-    if node.get("onError") == "continueErrorOutput":
-        cx.problem("n8n's error output is not translated: failures now fail the run "
-                   "(or set continue_on_error)")
     if mapper is None:
-        return placeholder(cx, f"the n8n node type '{kind}' has no flowdesk equivalent; "
+        conv = placeholder(cx, f"the n8n node type '{kind}' has no flowdesk equivalent; "
                                "this placeholder keeps its parameters — replace it")
-    return mapper(cx)
+    else:
+        conv = mapper(cx)
+    if node.get("onError") == "continueErrorOutput":
+        _error_output(conv)
+    return conv
+
+
+def _error_output(conv: Converted) -> None:
+    """n8n's "continue (using error output)": its error output is the node's last one, after
+    the ordinary outputs; every flowdesk node made from it routes its failures to its
+    ``error`` port, which that output's connections leave through."""
+    for made in conv.nodes:
+        made["data"].pop("continue_on_error", None)
+        made["data"]["on_error"] = "error_output"
+    conv.error_index = max(conv.outputs, default=-1) + 1
+    conv.error_sources = [made["id"] for made in conv.nodes]

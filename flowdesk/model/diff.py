@@ -2,8 +2,8 @@
 
 Contract: ``diff_workflows(old, new)`` is a pure function. Steps are matched by id: a step
 only in ``new`` is added, only in ``old`` removed; a step in both is changed when its type,
-label, config, retry, timeout, continue_on_error or position differ, and the change names
-each differing field as a dotted path (``config.expression``, ``position``). Edges are
+label, config, retry, timeout, continue_on_error, on_error or position differ, and the change
+names each differing field as a dotted path (``config.expression``, ``position``). Edges are
 matched by what they connect (source, port, target), not by their id, so re-wiring shows as
 one removed and one added edge. The workflow's own description, input schema and run
 settings show as ``workflow`` field changes. ``format_change`` writes one line per change.

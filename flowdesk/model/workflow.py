@@ -24,6 +24,8 @@ from flowdesk.model.errors import WorkflowFileError
 from flowdesk.model.jsontext import MAX_FILE_BYTES, JsonTextError, parse_json
 
 __all__ = [
+    "ERROR_PORT",
+    "ON_ERROR_VALUES",
     "Edge",
     "Node",
     "NodeData",
@@ -67,12 +69,27 @@ class RetryPolicy(_FileModel):
     jitter: float = Field(0.0, ge=0, le=1, description="fraction of each delay drawn at random")
 
 
+# the output port a step with ``on_error: "error_output"`` sends its failure through
+ERROR_PORT = "error"
+ON_ERROR_VALUES = ("error_output",)
+
+
 class NodeData(_FileModel):
     label: str = ""
     config: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout_seconds: float | None = Field(None, gt=0)
     continue_on_error: bool = False
+    # "error_output": a failure (after the retries) leaves through the ``error`` port instead
+    # of failing the run (n8n's "continue (using error output)"); unset: left out of files.
+    # Any text loads (a newer flowdesk may know more values); validation reports the others.
+    on_error: str | None = Field(
+        None, description="'error_output': route a failure to the step's error port")
+
+    @property
+    def error_output(self) -> bool:
+        """The step has an ``error`` output port that its failures go through."""
+        return self.on_error == "error_output"
 
 
 class Node(_FileModel):

@@ -20,7 +20,7 @@ from flowdesk.paths import default_db_path
 __all__ = ["HEAD_REVISION", "create_db_engine", "database_url", "default_db_path", "guard",
            "migrate"]
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 # the key of the PostgreSQL advisory lock held while migrating (any constant of our own)
 MIGRATION_LOCK_KEY = 0x666C6F77  # "flow"

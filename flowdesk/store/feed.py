@@ -3,7 +3,7 @@
 Contract: ``RunFeed(database)`` starts watching; ``changed()`` returns, without waiting, the ids of
 the runs that got new events (or were created) since the last call — by this process or
 another. On PostgreSQL the database sends ``NOTIFY flowdesk, '<run id>'`` from triggers on
-``runs`` and ``run_events`` (migration 0007), in the writing transaction, so a notification
+``runs`` and ``run_events`` (migration 0008), in the writing transaction, so a notification
 arrives exactly when the write is visible and costs the writer nothing; other writes that
 matter to the desks (a decision) call ``notify_run``. The feed LISTENs on a connection of
 its own (``fileno()`` lets the caller wake when one arrives) and ``changed()`` only drains

@@ -4,7 +4,8 @@ Contract:
 - ``Store(url)`` opens one ``Database`` and composes the repositories over it:
   ``workflows`` (saved workflows and their versions), ``runs`` (runs, steps, events and the
   engine's tick writes), ``leases`` (run ownership and cancel requests), ``decisions``
-  (approvals and external events for waiting steps) and ``settings``. Each method of the
+  (approvals and external events for waiting steps), ``settings`` and ``pins`` (pinned
+  step outputs, and the latest recorded output of a step). Each method of the
   face hands over to one of them; callers that need one aggregate may use it directly.
 - ``Store`` satisfies the engine's ``flowdesk.engine.persistence.RunStore`` protocol
   (checked by mypy below); ``Store.db`` is the SQLAlchemy engine (not the workflow engine).
@@ -27,6 +28,7 @@ from flowdesk.store.database import database_url
 from flowdesk.store.decisions import DecisionRepository, WaitingStep
 from flowdesk.store.feed import CHANNEL, QUEUE_CHANNEL, RunFeed
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
+from flowdesk.store.pins import PinRepository
 from flowdesk.store.runs import RunRepository
 from flowdesk.store.settings import SettingsRepository
 from flowdesk.store.versions import VersionRepository
@@ -49,6 +51,7 @@ class Store:
         self.decisions = DecisionRepository(self.database, self.settings)
         self.leases = LeaseRepository(self.database, self.decisions)
         self.versions = VersionRepository(url, self.database.read, self.database.write)
+        self.pins = PinRepository(url, self.database.read, self.database.write)
 
     def run_feed(self, *, queued: bool = False) -> RunFeed:
         """A feed of the runs changed by any process, or (``queued``) of the runs queued
@@ -98,6 +101,19 @@ class Store:
 
     def rename_workflow(self, old: str, new: str) -> None:
         self.workflows.rename_workflow(old, new)
+
+    # -- pins (test a step with pinned upstream outputs) ------------------------------------
+    def get_pins(self, name: str) -> dict[str, Any]:
+        return self.pins.get_pins(name)
+
+    def set_pins(self, name: str, pins: dict[str, Any]) -> None:
+        self.pins.set_pins(name, pins)
+
+    def last_outputs(self, name: str, step_ids: Iterable[str]) -> dict[str, tuple[str, Any]]:
+        return self.pins.last_outputs(name, step_ids)
+
+    def last_input(self, name: str) -> tuple[str, Any] | None:
+        return self.pins.last_input(name)
 
     # -- runs --------------------------------------------------------------------------------
     def create_run(

@@ -12,6 +12,7 @@ __all__ = [
     "runs",
     "settings",
     "step_runs",
+    "workflow_pins",
     "workflow_versions",
     "workflows",
 ]
@@ -39,6 +40,17 @@ workflow_versions = sa.Table(
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("note", sa.String, nullable=True),
+)
+
+# pinned step outputs (test a step without running its upstream); not part of a version
+workflow_pins = sa.Table(
+    "workflow_pins",
+    metadata,
+    sa.Column("workflow_id", sa.Integer,
+              sa.ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("step_id", sa.String, primary_key=True),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("pinned_at", sa.Float, nullable=False),
 )
 
 runs = sa.Table(

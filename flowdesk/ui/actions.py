@@ -36,17 +36,23 @@ class CanvasActions:
 
     # -- adding and connecting ---------------------------------------------------------------
     def add_step(self, step_type: str, at: QPointF | None = None,
-                 connect_from: str | None = None) -> str:
+                 connect_from: str | None = None, avoid_overlap: bool = False) -> str:
+        """Add a step centred on ``at`` (a drop point), or after ``connect_from``; a step placed
+        for the person (``avoid_overlap``, and always after ``connect_from``) moves down to the
+        first spot where it covers no other step."""
         entry = self.doc.registry.get(step_type).catalog
         node_id = self.doc.new_node_id(step_type)
         if at is None:
             if connect_from is not None:
                 src = self.doc.node(connect_from).position
                 at = QPointF(src.x + NODE_W + 80 + NODE_W / 2, src.y + NODE_H / 2)
+                avoid_overlap = True
             else:
                 at = QPointF(0, 0)
-        node = {"id": node_id, "type": step_type,
-                "position": {"x": snap(at.x() - NODE_W / 2), "y": snap(at.y() - NODE_H / 2)},
+        x, y = snap(at.x() - NODE_W / 2), snap(at.y() - NODE_H / 2)
+        if avoid_overlap:
+            x, y = self.free_spot(x, y)
+        node = {"id": node_id, "type": step_type, "position": {"x": x, "y": y},
                 "data": {"label": entry.label, "config": {}}}
         edges = []
         if connect_from is not None and not entry.trigger:
@@ -56,6 +62,17 @@ class CanvasActions:
         self.push(AddItemsCommand(self.doc, [node], edges, f"Add {entry.label}"))
         self.scene.select_nodes([node_id])
         return node_id
+
+    def free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """The first place at or below (x, y), a node height and a gap apart each time, where a
+        new step's box does not cover an existing one."""
+        boxes = [(n.position.x, n.position.y) for n in self.doc.workflow.nodes]
+        for _ in range(200):
+            if not any(abs(bx - x) < NODE_W + 10 and abs(by - y) < NODE_H + 10
+                       for bx, by in boxes):
+                break
+            y = snap(y + NODE_H + 30)
+        return x, y
 
     def connect(self, source: str, handle: str | None, target: str) -> bool:
         if self.doc.can_connect(source, handle, target) is not None:

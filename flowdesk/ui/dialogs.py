@@ -36,9 +36,10 @@ class RunInputDialog(QDialog):
     """Asks for the run input: one field per property of ``input_schema``, or raw JSON."""
 
     def __init__(self, schema: dict[str, Any], initial: Any,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, up_to: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Run workflow")
+        # up_to: "Run to here", the step and its upstream steps only
+        self.setWindowTitle("Run workflow" if up_to is None else f"Run to '{up_to}'")
         self.schema = schema or {"type": "object"}
         self.props: dict[str, dict[str, Any]] = {
             k: v for k, v in (self.schema.get("properties") or {}).items()
@@ -78,7 +79,8 @@ class RunInputDialog(QDialog):
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button = buttons.addButton("Run" if up_to is None else "Run to here",
+                                            QDialogButtonBox.ButtonRole.AcceptRole)
         self.run_button.setProperty("role", "primary")
         self.run_button.setDefault(True)  # Enter in any field runs
         # in the JSON editor Enter is a new line: Ctrl+Enter runs there (and everywhere)
@@ -92,9 +94,10 @@ class RunInputDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(460, 360)
         self.value: Any = None
-        first = next(iter(self.fields.values()), None) if self.props else self.json
-        if first is not None:
-            first.setFocus(Qt.FocusReason.OtherFocusReason)
+        # the first field has the keyboard; with no fields, the Run button does, so Enter
+        # runs at once (the JSON editor is a click or Tab away)
+        first: QWidget = next(iter(self.fields.values())) if self.props else self.run_button
+        first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _form_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

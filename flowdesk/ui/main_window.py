@@ -4,7 +4,8 @@ A small face that composes the parts (STYLE.md rule 16): ``WindowActions`` (menu
 shortcuts), ``LibraryController`` (open/new/save/rename/import/export, recent files, dropped
 files, the Workflows dialog), ``RunPresenter`` (badges, run label, History, the Step tab and
 the inbox, fed by the RunController's events), ``Notifier``/``SaveIndicator`` (notices) and
-``window_layout`` (docks, sizes kept between starts). The window itself follows the open
+``window_layout`` (docks, sizes kept between starts), ``StepTesting`` (Test step, pins, Run
+to here). The window itself follows the open
 document: the scene, the canvas edits (through ``CanvasActions``, each one undo command),
 selection, title and empty-canvas hint. It holds no workflow state of its own beyond which
 workflow is open; which run is shown is the presenter's.
@@ -48,6 +49,7 @@ from flowdesk.ui.panels.palette import Palette
 from flowdesk.ui.panels.run_panel import EventLog, HistoryTable, ProblemsList, StepDetails
 from flowdesk.ui.quick_add import QuickAddDialog
 from flowdesk.ui.run_presenter import RunPresenter, RunWidgets
+from flowdesk.ui.step_testing import StepTesting
 from flowdesk.ui.versions_dialog import VersionsDialog
 from flowdesk.ui.window_layout import (
     RunTabs,
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.scene: WorkflowScene | None = None
         self.canvas_actions: CanvasActions | None = None
         self._doc_connections: list[tuple[SignalInstance, Any]] = []
+        self._title_version = ""  # " (version 2)": see update_title
         self.versions = WorkflowVersions(library.store)
         self.settings = app_settings()
         self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
@@ -122,7 +125,12 @@ class MainWindow(QMainWindow):
             state_changed=self._update_actions, reselect=self._selection_changed,
             open_workflow=self.files.open_workflow)
         controller.error_raised.connect(self.notify)
-        self.menus = WindowActions(self, self.view, self, self.files, self.runs, self.settings)
+        self.testing = StepTesting(controller, self, self.tabs, self.step_details, self,
+                                   selected=self._selected, push=self._push,
+                                   run_dialog=lambda step: self.run_dialog(up_to=step))
+        self.inspector.step_bar = self.testing.step_bar
+        self.menus = WindowActions(self, self.view, self, self.files, self.runs, self.settings,
+                                   self.testing)
         self._update_actions()
         self.runs.refresh_approvals()
         self.update_title()
@@ -198,8 +206,10 @@ class MainWindow(QMainWindow):
         if old_scene is not None:
             old_scene.deleteLater()
         self.inspector.set_document(doc)
+        self.testing.document_opened(doc)
         self._follow(doc.problems_changed, self._problems_changed)
         self._follow(doc.dirty_changed, self.update_title)
+        self._follow(doc.changed, self._title_marks)
         self._follow(doc.renamed, self.update_title)
         self._follow(doc.node_added, self._update_empty_hint)
         self._follow(doc.node_removed, self._update_empty_hint)
@@ -225,16 +235,22 @@ class MainWindow(QMainWindow):
         return dialog
 
     def update_title(self, *_: Any) -> None:
+        """"Name (version 2)", or "(draft differs from live version 2)" once saved edits are
+        not published; _title_marks adds " •" while an edit is not written yet."""
+        doc = self.doc
+        live = doc.version if doc is not None else None
+        differs = doc is not None and bool(live) and self.versions.draft_differs(doc)
+        self._title_version = "" if not live else (
+            f" (draft differs from live version {live})" if differs else f" (version {live})")
+        self._title_marks()
+
+    def _title_marks(self, *_: Any) -> None:
+        """Cheap, so it follows every edit (update_title compares with the live version)."""
         if self.doc is None:
-            self.setWindowTitle("flowdesk")
-            return
-        mark = " •" if self.doc.dirty else ""
-        if self.library.save_error:
-            mark += " — NOT SAVED"
-        version = f" (version {self.doc.version})" if self.doc.version else ""
-        if self.versions.draft_differs(self.doc):
-            mark += f" • draft differs from live version {self.doc.version}"
-        self.setWindowTitle(f"{self.doc.name}{version}{mark} — flowdesk")
+            return self.setWindowTitle("flowdesk")
+        mark = (" •" if self.library.has_pending_save() else "") + (
+            " — NOT SAVED" if self.library.save_error else "")
+        self.setWindowTitle(f"{self.doc.name}{self._title_version}{mark} — flowdesk")
 
     def _update_actions(self, *_: Any) -> None:
         run = self.runs.current_run
@@ -256,6 +272,9 @@ class MainWindow(QMainWindow):
         node_id = nodes[0] if len(nodes) == 1 else None
         self.inspector.show_node(node_id)
         self.runs.show_step_details(node_id)
+
+    def _selected(self) -> list[str]:
+        return self.scene.selected_node_ids() if self.scene is not None else []
 
     def _select_node(self, node_id: str) -> None:
         if self.scene is not None and node_id in self.scene.node_items:
@@ -313,7 +332,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_ids()
         if len(selected) == 1:
             return self.canvas_actions.add_step(step_type, connect_from=selected[0])
-        return self.canvas_actions.add_step(step_type, self._view_center())
+        return self.canvas_actions.add_step(step_type, self._view_center(), avoid_overlap=True)
 
     def rename_selected_step(self) -> bool:
         """F2: put the cursor in the selected step's Label field, its text selected."""
@@ -374,7 +393,7 @@ class MainWindow(QMainWindow):
         self.view.viewport().update()
         self.view.minimap.viewport().update()  # the overview follows at once too
 
-    def run_dialog(self) -> RunInputDialog | None:
+    def run_dialog(self, up_to: str | None = None) -> RunInputDialog | None:
         if self.doc is None:
             return None
         if self.doc.problems:
@@ -383,8 +402,8 @@ class MainWindow(QMainWindow):
                         "see the Problems tab")
             return None
         initial = (self.doc.workflow.model_extra or {}).get("sample_input") or {}
-        dialog = RunInputDialog(self.doc.workflow.input_schema, initial, self)
-        dialog.accepted.connect(lambda: self.start_run(dialog.value))
+        dialog = RunInputDialog(self.doc.workflow.input_schema, initial, self, up_to)
+        dialog.accepted.connect(lambda: self.runs.start_run(dialog.value, up_to))
         self.input_dialog = dialog
         dialog.open()
         return dialog

@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.model.status import RunStatus
 from flowdesk.ui import theme
+from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.library_controller import LibraryController
 from flowdesk.ui.run_presenter import RunPresenter
+from flowdesk.ui.step_testing import StepTesting
 
 __all__ = ["MenuTarget", "WindowActions"]
 
@@ -49,7 +51,8 @@ class MenuTarget(Protocol):
 
 class WindowActions:
     def __init__(self, window: QMainWindow, view: WorkflowView, target: MenuTarget,
-                 files: LibraryController, runs: RunPresenter, settings: QSettings) -> None:
+                 files: LibraryController, runs: RunPresenter, settings: QSettings,
+                 testing: StepTesting) -> None:
         self._window = window
         self._view = view
         bar = window.menuBar()
@@ -123,9 +126,20 @@ class WindowActions:
             None, run_menu, tip="Run the failed steps again, as the run first ran them")
         self.act_run_from = a("Run from selected step", runs.run_from_selected,
                               "Ctrl+Shift+R", run_menu)
+        self.act_run_to = a("Run to selected step", testing.run_to_selected,
+                            ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"], run_menu,
+                            tip="Run the selected step and the steps upstream of it only")
+        self.act_test_step = a("Test selected step", testing.test_selected, "Ctrl+Shift+T",
+                               run_menu, tip="Run only the selected step, on pinned or "
+                                             "last-run upstream outputs (no run recorded)")
+        self.act_pin = a("Pin output of selected step…", testing.edit_selected_pin, None,
+                         run_menu, tip="Edit the selected step's pinned output as JSON")
         run_menu.addSeparator()
         self.act_show_approvals = a("Approvals inbox", runs.show_approvals, "Ctrl+Shift+A",
                                     run_menu, tip="What waits for a decision or an event")
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._canvas_menu)
+        self.canvas_menu: QMenu | None = None
         toolbar = window.addToolBar("Main")
         toolbar.setObjectName("toolbar_main")
         for action in (self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
@@ -135,6 +149,25 @@ class WindowActions:
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(action)
+
+    def _canvas_menu(self, pos: QPoint) -> QMenu:
+        """Right-click on the canvas: the step under the mouse is selected, then what can
+        be done with it."""
+        scene = self._view.scene()
+        if isinstance(scene, WorkflowScene):
+            item = scene.node_at(self._view.mapToScene(pos))
+            if item is not None and not item.isSelected():
+                scene.select_nodes([item.node_id])
+        menu = QMenu(self._view)
+        for action in (self.act_test_step, self.act_pin, self.act_run_to, self.act_run_from,
+                       None, self.act_copy, self.act_duplicate, self.act_delete):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.popup(self._view.viewport().mapToGlobal(pos))
+        self.canvas_menu = menu
+        return menu
 
     def _action(self, text: str, slot: Callable[[], object],
                 shortcut: Key | Sequence[Key] | None = None, menu: QMenu | None = None,
@@ -163,7 +196,8 @@ class WindowActions:
         self.act_undo.setEnabled(doc is not None and doc.undo_stack.canUndo())
         self.act_redo.setEnabled(doc is not None and doc.undo_stack.canRedo())
         for action in (self.act_run, self.act_save, self.act_layout, self.act_rename,
-                       self.act_export, self.act_save_as):
+                       self.act_export, self.act_save_as, self.act_run_to,
+                       self.act_test_step, self.act_pin):
             action.setEnabled(doc is not None)
         self.act_cancel.setEnabled(status in (RunStatus.RUNNING, RunStatus.PAUSED) or running)
         self.act_retry.setEnabled(status in (RunStatus.FAILED, RunStatus.CANCELLED)

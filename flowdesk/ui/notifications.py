@@ -56,6 +56,7 @@ class SaveIndicator(QObject):
 
     def saved(self, name: str, version: int) -> None:
         self._status_bar.showMessage(f"Saved '{name}' (version {version})", 3000)
+        self._title_changed()
 
     def save_failed(self, message: str) -> None:
         """A failed save is shown at once: title, a lasting status-bar mark, a notice;

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
 
 from flowdesk.document.library import WorkflowLibrary
 from flowdesk.document.run_controller import RunController, StepView
+from flowdesk.engine.teststep import workflow_up_to
 from flowdesk.model.errors import FlowdeskError
 from flowdesk.model.events import RunEvent
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot
@@ -211,18 +212,22 @@ class RunPresenter(QObject):
             self.widgets.history.set_runs(self.library.runs(self.shell.doc.name))
 
     # -- commands ----------------------------------------------------------------------------
-    def start_run(self, run_input: Any = None) -> str | None:
+    def start_run(self, run_input: Any = None, up_to: str | None = None) -> str | None:
+        """Run the open workflow; with ``up_to``, only that step and its upstream steps
+        ("Run to here": a real run, in History)."""
         doc = self.shell.doc
         if doc is None:
             return None
         self.library.save_now()
         try:
-            run_id = self.controller.start_run(doc.snapshot(), run_input, doc.version)
+            workflow = doc.snapshot() if up_to is None else workflow_up_to(doc.snapshot(),
+                                                                           up_to)
+            run_id = self.controller.start_run(workflow, run_input, doc.version)
         except FlowdeskError as exc:
             self.widgets.tabs.setCurrentWidget(self.widgets.problems)
             self.shell.notify(f"Run refused: {exc}")
             return None
-        views = {n.id: StepView() for n in doc.workflow.nodes}
+        views = {n.id: StepView() for n in workflow.nodes}
         self._show(run_id, self._status.get(run_id, RunStatus.PENDING), views, [])
         self.widgets.tabs.setCurrentWidget(self.widgets.event_log)
         self.refresh_history()

@@ -13,6 +13,7 @@ from flowdesk.document import (
     RemoveItemsCommand,
     RenameWorkflowCommand,
     SetConfigValueCommand,
+    SetErrorOutputCommand,
     SetNodeFieldCommand,
     WorkflowDocument,
     layered_layout,
@@ -214,3 +215,41 @@ def test_sticky_notes_add_edit_move_delete_undo(doc: WorkflowDocument) -> None:
     while doc.undo_stack.canUndo():
         doc.undo_stack.undo()
     assert doc.serialize() == original
+
+
+def test_error_port_on_connect_then_off_removes_its_edges_in_one_undo_entry(
+        doc: WorkflowDocument) -> None:
+    assert "no error port" in (doc.can_connect("a", "error", "d") or "")
+    start = copy.deepcopy(doc.serialize())
+    after = check_round_trip(doc, SetErrorOutputCommand(doc, "a", True))
+    assert after["nodes"][0]["data"]["on_error"] == "error_output"
+    assert doc.can_connect("a", "error", "d") is None
+    assert doc.can_connect("c", "error", "d") is not None  # only where it is on
+    doc.undo_stack.push(AddItemsCommand(
+        doc, [], [{"id": "e9", "source": "a", "target": "d", "sourceHandle": "error"}],
+        "Connect"))
+    doc.revalidate()  # (the document validates 150 ms after a change)
+    assert doc.problems == []
+    with_edge = copy.deepcopy(doc.serialize())
+    count = doc.undo_stack.count()
+    off = check_round_trip(doc, SetErrorOutputCommand(doc, "a", False))
+    assert doc.undo_stack.count() == count + 1  # the edge goes with it: one entry
+    assert "on_error" not in off["nodes"][0]["data"]
+    assert [e["id"] for e in off["edges"]] == ["e1", "e2", "e3"]
+    doc.undo_stack.undo()
+    assert doc.serialize() == with_edge
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert doc.serialize() == start
+
+
+def test_an_edge_left_on_a_missing_error_port_is_a_located_problem(
+        doc: WorkflowDocument) -> None:
+    doc.undo_stack.push(SetErrorOutputCommand(doc, "a", True))
+    doc.undo_stack.push(AddItemsCommand(
+        doc, [], [{"id": "e9", "source": "a", "target": "d", "sourceHandle": "error"}],
+        "Connect"))
+    doc.undo_stack.push(SetNodeFieldCommand(doc, "a", "on_error", None))  # by hand
+    doc.revalidate()
+    assert [(p.code, p.edge_id, p.node_id) for p in doc.problems] == [
+        ("no_error_port", "e9", "a")]

@@ -271,9 +271,19 @@ class App:
 
     # -- finding things on screen ------------------------------------------------------------
     def layout(self) -> Layout:
+        """The window's parts, from a screenshot taken once the window has painted its
+        contents (a window that has just been mapped may still be black inside)."""
         from tests.e2e.screen import Screen
 
-        return Layout(self.geometry(), Screen.load(self.screenshot("layout")))
+        def painted() -> Layout | None:
+            window = self.geometry()
+            screen = Screen.load(self.screenshot("layout"))
+            points = [(window.x + window.w * i // 41, window.y + window.h * j // 41)
+                      for i in range(1, 41) for j in range(1, 41)]
+            black = sum(screen.matches(x, y, "#000000", 8) for x, y in points)
+            return Layout(window, screen) if black < len(points) // 2 else None
+
+        return wait_until("the window to paint its contents", painted, interval=0.3)
 
 
 class Layout:

@@ -292,7 +292,7 @@ def test_a_broken_export_names_what_and_where(tmp_path: Path) -> None:
     assert "connections['IF'].main[0]: unknown node 'Gone'" in str(err.value)
 
 
-def test_an_n8n_error_output_is_reported_not_silently_wired() -> None:
+def test_an_n8n_error_output_is_wired_to_the_error_port() -> None:
     data = export("legacy-v1.json")
     node = data["nodes"][1]
     node["onError"] = "continueErrorOutput"
@@ -300,10 +300,10 @@ def test_an_n8n_error_output_is_reported_not_silently_wired() -> None:
         [{"node": "Function", "type": "main", "index": 0}])
     result = load_workflow_data(data)
     messages = problems_of(result, "http_request")
-    assert any("error output" in m for m in messages)
-    assert any("output 1 of 'HTTP Request'" in m for m in messages)
-    assert not any(e.source == "http_request" and e.target == "function"
-                   for e in result.workflow.edges)
+    assert not any("error output" in m or "output 1 of" in m for m in messages)
+    assert result.workflow.node("http_request").data.on_error == "error_output"
+    assert any(e.source == "http_request" and e.target == "function"
+               and e.source_handle == "error" for e in result.workflow.edges)
 
 
 def flowdesk_cli(*args: str, db: Path) -> Any:
@@ -354,3 +354,94 @@ def test_the_apps_loader_imports_an_n8n_export_with_its_problems(qapp: Any,
     name = library.import_file(HERE / "legacy-v1.json")
     assert name == "Stock check (n8n 0.x)"
     assert [p.node_id for p in library.import_problems] == ["function"]
+
+
+def _error_output_export(url: str) -> dict[str, Any]:
+    """Start → Fetch (HTTP, "continue (using error output)") → Save | Alert (error output);
+    Check (IF with an error output: true, false, error) after Save."""
+    def node(name: str, type_: str, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"parameters": params, "name": name, "type": f"n8n-nodes-base.{type_}",
+                "typeVersion": 2 if type_ == "if" else 4.2 if type_ == "httpRequest" else 1,
+                "position": [0, 0], **extra}
+
+    def to(*names: str) -> list[dict[str, Any]]:
+        return [{"node": n, "type": "main", "index": 0} for n in names]
+
+    return {"name": "errors", "nodes": [
+        node("Start", "manualTrigger", {}),
+        node("Fetch", "httpRequest", {"url": url}, onError="continueErrorOutput",
+             continueOnFail=True),
+        node("Save", "noOp", {}), node("Alert", "noOp", {}), node("Yes", "noOp", {}),
+        node("Check", "if", {"conditions": {"conditions": [
+            {"leftValue": "={{ $json.status_code }}", "rightValue": 200,
+             "operator": {"type": "number", "operation": "equals"}}]}},
+             onError="continueErrorOutput")],
+        "connections": {"Start": {"main": [to("Fetch")]},
+                        "Fetch": {"main": [to("Save"), to("Alert")]},
+                        "Save": {"main": [to("Check")]},
+                        "Check": {"main": [to("Yes"), [], to("Alert")]}}}
+
+
+def test_n8n_error_output_becomes_the_error_port() -> None:
+    result = load_workflow_data(_error_output_export("http://127.0.0.1:9/x"))
+    wf = result.workflow
+    assert validate(wf, default_registry()) == []
+    assert not any("error output" in p.message for p in result.problems)
+    fetch, check = wf.node("fetch").data, wf.node("check").data
+    assert fetch.on_error == "error_output" and not fetch.continue_on_error
+    assert check.on_error == "error_output"
+    assert {(e.source, e.target, e.source_handle) for e in wf.edges} == {
+        ("start", "fetch", None), ("fetch", "save", None), ("fetch", "alert", "error"),
+        ("save", "check", None), ("check", "yes", "true"), ("check", "alert", "error")}
+    # out of an error output n8n passes on the item the failing node received
+    assert wf.node("alert").data.config == {"output": "{{ input }}"}
+
+
+def test_reading_json_error_after_an_error_output_is_explained() -> None:
+    data = _error_output_export("http://127.0.0.1:9/x")
+    data["nodes"].append({"parameters": {"values": {"string": [
+        {"name": "why", "value": "={{ $json.error }}"}]}}, "name": "Log",
+        "type": "n8n-nodes-base.set", "typeVersion": 1, "position": [0, 0]})
+    data["connections"]["Fetch"]["main"][1].append({"node": "Log", "type": "main",
+                                                    "index": 0})
+    result = load_workflow_data(data)
+    assert any("steps.fetch.output.error.message" in m for m in problems_of(result, "log"))
+    assert problems_of(result, "alert") == []
+
+
+async def test_an_imported_error_output_catches_the_failure(
+        real_engine: Engine, http_server: LoopbackServer) -> None:
+    http_server.route("/x", Answer(404, {"error": "no such order"}))
+    wf = load_workflow_data(_error_output_export(f"{http_server.url}/x")).workflow
+    run = await real_engine.run(wf)
+    assert run.status is RunStatus.COMPLETED
+    steps = {sid: s.status.value for sid, s in run.steps.items()}
+    assert steps == {"start": "completed", "fetch": "failed", "save": "skipped",
+                     "alert": "completed", "yes": "skipped", "check": "skipped"}
+    assert "404" in run.steps["fetch"].output["error"]["message"]
+    assert run.steps["fetch"].output["input"]["url"] == f"{http_server.url}/x"
+    assert run.steps["alert"].output == {}  # the run input, which reached 'fetch'
+
+
+def test_a_switch_with_an_error_output_routes_every_rule_step() -> None:
+    def rule(value: str) -> dict[str, Any]:
+        return {"conditions": {"conditions": [
+            {"leftValue": "={{ $json.kind }}", "rightValue": value,
+             "operator": {"type": "string", "operation": "equals"}}]}}
+
+    noop = {"parameters": {}, "type": "n8n-nodes-base.noOp", "typeVersion": 1,
+            "position": [0, 0]}
+    data = {"name": "sw", "nodes": [
+        {"parameters": {"rules": {"values": [rule("a"), rule("b")]}}, "name": "Route",
+         "type": "n8n-nodes-base.switch", "typeVersion": 3, "position": [0, 0],
+         "onError": "continueErrorOutput"},
+        {**noop, "name": "A"}, {**noop, "name": "B"}, {**noop, "name": "Oops"}],
+        "connections": {"Route": {"main": [
+            [{"node": "A", "type": "main", "index": 0}],
+            [{"node": "B", "type": "main", "index": 0}],
+            [{"node": "Oops", "type": "main", "index": 0}]]}}}
+    wf = load_workflow_data(data).workflow
+    assert validate(wf, default_registry()) == []
+    assert {(e.source, e.source_handle) for e in wf.edges if e.target == "oops"} == {
+        ("route", "error"), ("route_rule2", "error")}
+    assert wf.node("route_rule2").data.on_error == "error_output"

@@ -83,7 +83,7 @@ def test_the_migration_keeps_keys_steps_and_events_of_existing_runs(db_url: str)
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0005")
+        command.upgrade(config, "0006")
     definition = json.dumps({"name": "A", "nodes": [{"id": "s", "type": "transform"}]})
     with engine.begin() as conn:
         conn.execute(sa.text(

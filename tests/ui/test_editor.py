@@ -192,6 +192,23 @@ def test_palette_search_and_quick_add(window) -> None:
     assert window.doc.workflow.edges[0].source_handle == "true"
 
 
+def test_steps_added_for_the_person_do_not_cover_each_other(window) -> None:
+    from flowdesk.ui.canvas.items import NODE_H, NODE_W
+
+    window.new_workflow()
+    for step_type in ("transform", "delay", "http_request"):
+        window.scene.clearSelection()
+        window.add_step_here(step_type)  # nothing selected: in the middle of the view
+    first = window.doc.workflow.nodes[0].id
+    window.canvas_actions.add_step("condition", connect_from=first)
+    window.canvas_actions.add_step("condition", connect_from=first)
+    boxes = [(n.position.x, n.position.y) for n in window.doc.workflow.nodes]
+    assert len(boxes) == 5
+    for i, (ax, ay) in enumerate(boxes):
+        for bx, by in boxes[i + 1:]:
+            assert abs(ax - bx) >= NODE_W or abs(ay - by) >= NODE_H, boxes
+
+
 def test_invalid_workflow_refuses_to_run(window, qtbot) -> None:
     window.new_workflow()
     node_id = window.canvas_actions.add_step("http_request", QPointF(0, 0))
@@ -229,6 +246,7 @@ def test_run_dialog_without_fields_runs_on_ctrl_enter_from_the_json_editor(qtbot
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.run_button  # Enter runs the input as it stands
     dialog.json.setFocus()
     qtbot.keyClick(dialog.json, Qt.Key.Key_Return)  # a new line in the editor, no run
     assert dialog.value is None and dialog.isVisible()

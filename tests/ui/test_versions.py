@@ -81,3 +81,19 @@ def test_publishing_an_unchanged_draft_keeps_the_version(window) -> None:
     assert doc.version == 2
     assert "unchanged" in window.last_notice
     assert [v.version for v in window.library.store.versions.list_versions(doc.name)] == [1, 2]
+
+
+def test_the_title_marks_an_unsaved_edit_apart_from_an_unpublished_draft(window, qtbot) -> None:
+    window.new_workflow()
+    doc = window.doc
+    window.files.save_version(note="")
+    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk"
+    doc.undo_stack.push(AddItemsCommand(doc, [_step("a", 0, 1)], [], "Add"))
+    # the edit is not written yet: the dot says so
+    assert window.windowTitle().endswith(" • — flowdesk")
+    qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
+    # written to the draft: no dot, but the draft is not what runs
+    qtbot.waitUntil(lambda: window.windowTitle() == (
+        f"{doc.name} (draft differs from live version {doc.version}) — flowdesk"), timeout=2000)
+    window.files.save_version(note="")
+    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk"

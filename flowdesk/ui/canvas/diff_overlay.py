@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsDropShadowEffect, QGraphicsItem
 
+from flowdesk.engine.rules import output_ports
 from flowdesk.model.diff import WorkflowDiff, format_change
 from flowdesk.model.errors import UnknownStepType
 from flowdesk.model.workflow import Workflow
@@ -51,7 +52,7 @@ class DiffOverlay:
                 try:
                     entry = registry.get(node.type).catalog
                     ghost.set_model(node.label, entry.label, entry.category, entry.icon,
-                                    entry.ports, entry.trigger)
+                                    output_ports(node, entry.ports), entry.trigger)
                 except (UnknownStepType, ImportError):
                     ghost.set_model(node.label, f"unknown: {node.type}", "", "test", (), False)
                 ghost.setPos(node.position.x, node.position.y)

@@ -31,14 +31,16 @@ from PySide6.QtWidgets import (
 
 from flowdesk.document.run_controller import StepView
 from flowdesk.model.status import StepStatus
+from flowdesk.model.workflow import ERROR_PORT
 from flowdesk.ui.theme import STATUS_COLORS, category_color, current_theme, svg_renderer
 
-__all__ = ["EdgeItem", "NodeItem", "NoteItem"]
+__all__ = ["ERROR_PORT_COLOR", "EdgeItem", "NodeItem", "NoteItem"]
 
 NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
 PORT_LABEL_W = 64.0  # room for an output port's name, right of the node
 HOVER_OK, HOVER_REFUSED = "#16a34a", "#dc2626"
+ERROR_PORT_COLOR = "#dc2626"
 _GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
            StepStatus.WAITING: "❚❚", StepStatus.CANCELLED: "■", StepStatus.PENDING: "•"}
 
@@ -69,7 +71,7 @@ class NodeItem(QGraphicsObject):
         self.type_name = ""
         self.category = ""
         self.icon = "test"
-        self.ports: tuple[str, ...] = ()
+        self.ports: tuple[str | None, ...] = ()  # the output handles (None: the one output)
         self.trigger = False
         self.view: StepView | None = None
         self.problems: list[str] = []
@@ -85,7 +87,7 @@ class NodeItem(QGraphicsObject):
 
     # -- setters (the only way state gets in) ------------------------------------------------
     def set_model(self, label: str, type_name: str, category: str, icon: str,
-                  ports: tuple[str, ...], trigger: bool) -> None:
+                  ports: tuple[str | None, ...], trigger: bool) -> None:
         if (self.label, self.type_name, self.category, self.icon, self.ports, self.trigger) \
                 == (label, type_name, category, icon, ports, trigger):
             return
@@ -212,12 +214,14 @@ class NodeItem(QGraphicsObject):
         small.setPointSizeF(7.5)
         for handle in self.output_handles():
             pos = self._output_local(handle)
+            # the error port (a failure leaves through it) is red, port and name
+            port_color = QColor(ERROR_PORT_COLOR if handle == ERROR_PORT else theme.edge)
             painter.setPen(QPen(QColor(theme.node), 2))
-            painter.setBrush(QColor(theme.edge))
+            painter.setBrush(port_color)
             painter.drawEllipse(pos, PORT_R, PORT_R)
             if handle is not None:
                 painter.setFont(small)
-                painter.setPen(QColor(theme.subtext))
+                painter.setPen(port_color if handle == ERROR_PORT else QColor(theme.subtext))
                 # outside the node, just above its port: never over the title
                 painter.drawText(QRectF(pos.x() + PORT_R + 2, pos.y() - 17, PORT_LABEL_W, 14),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -292,7 +296,7 @@ class NodeItem(QGraphicsObject):
             painter.setFont(glyph_font)
             painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18),
                              Qt.AlignmentFlag.AlignCenter, _GLYPHS.get(view.status, ""))
-        parts = [view.status.value]
+        parts = [view.status.value + (" → error port" if view.branch == ERROR_PORT else "")]
         if view.attempt > 1:
             parts.append(f"{view.attempt} attempts")
         if view.duration_ms is not None and view.status is not StepStatus.RUNNING:

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
 
 from flowdesk.document.document import WorkflowDocument
 from flowdesk.document.run_controller import StepView
-from flowdesk.engine.rules import EdgeState, edge_state
+from flowdesk.engine.rules import EdgeState, edge_state, output_ports
 from flowdesk.model.errors import Problem, UnknownStepType
 from flowdesk.model.status import StepStatus
-from flowdesk.ui.canvas.items import EdgeItem, NodeItem, NoteItem
+from flowdesk.ui.canvas.items import NODE_W, EdgeItem, NodeItem, NoteItem
+from flowdesk.ui.canvas.pin_mark import PinMark
 from flowdesk.ui.theme import current_theme
 
 __all__ = ["GRID", "WorkflowScene"]
@@ -63,6 +64,8 @@ class WorkflowScene(QGraphicsScene):
         doc.note_added.connect(self._on_note_added)
         doc.note_removed.connect(self._on_note_removed)
         doc.note_changed.connect(self._on_note_changed)
+        doc.pin_changed.connect(self._on_pin_changed)
+        self.pin_marks: dict[str, PinMark] = {}  # on the steps whose output is pinned
         for note in doc.notes:
             self._on_note_added(note["id"])
         for node in doc.workflow.nodes:
@@ -79,17 +82,31 @@ class WorkflowScene(QGraphicsScene):
         pos = self.doc.node(node_id).position
         item.setPos(pos.x, pos.y)
         self.addItem(item)
+        self._on_pin_changed(node_id)
+
+    def _on_pin_changed(self, node_id: str) -> None:
+        item = self.node_items.get(node_id)
+        mark = self.pin_marks.pop(node_id, None)
+        if mark is not None and item is not None and mark.parentItem() is item:
+            self.removeItem(mark)
+        if item is not None and self.doc.is_pinned(node_id):
+            self.pin_marks[node_id] = PinMark(item, QPointF(NODE_W - 42, 0))
 
     def _sync_node(self, item: NodeItem) -> None:
         node = self.doc.node(item.node_id)
         try:
             entry = self.doc.registry.get(node.type).catalog
-            item.set_model(node.label, entry.label, entry.category, entry.icon, entry.ports,
-                           entry.trigger)
+            item.set_model(node.label, entry.label, entry.category, entry.icon,
+                           output_ports(node, entry.ports), entry.trigger)
         except (UnknownStepType, ImportError):
-            item.set_model(node.label, f"unknown: {node.type}", "", "test", (), False)
+            item.set_model(node.label, f"unknown: {node.type}", "", "test",
+                           output_ports(node, ()), False)
+        for edge in self.edge_items.values():  # the ports may have moved (error port)
+            if edge.source == item.node_id:
+                self._route(edge)
 
     def _on_node_removed(self, node_id: str) -> None:
+        self.pin_marks.pop(node_id, None)  # goes with its step item
         item = self.node_items.pop(node_id)
         if self._hovered is item:
             self._hovered = None

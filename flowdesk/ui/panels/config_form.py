@@ -1,6 +1,7 @@
 """The inspector's form pieces for one step: which editor a config field gets
 (``field_kind``), the editor itself (``make_field``, a saved-workflow chooser for fields that
-name a workflow), and the Behaviour group (timeout, continue on error, retry policy).
+name a workflow), and the Behaviour group (timeout, continue on error, the error port,
+retry policy).
 
 The pieces hold no document state: what the user types goes to the hooks the inspector
 gives (``FieldHooks``, ``BehaviourHooks``), which turn it into undo commands.
@@ -55,6 +56,7 @@ class FieldHooks:
 class BehaviourHooks:
     timeout_edited: Callable[[str], None]
     set_field: Callable[[str, Any], None]  # node field (continue_on_error, retry), value
+    set_error_output: Callable[[bool], None]  # the error port on / off
     refreshing: Callable[[], bool]  # True while the inspector shows a change (no echo)
     current_retry: Callable[[], RetryPolicy | None]
 
@@ -65,6 +67,7 @@ class Behaviour:
     timeout: QLineEdit
     timeout_error: QLabel
     continue_on_error: QCheckBox
+    error_output: QCheckBox
     retry: QGroupBox
     retry_widgets: RetryWidgets
 
@@ -182,7 +185,7 @@ def workflow_combo(key: str, value: Any, hooks: FieldHooks) -> QComboBox:
 
 def behaviour_box(data: NodeData, timeout_draft: str | None,
                   hooks: BehaviourHooks) -> Behaviour:
-    """The Behaviour group: timeout, continue on error, retry policy."""
+    """The Behaviour group: timeout, continue on error, the error port, retry policy."""
     box = QGroupBox("Behaviour")
     form = QFormLayout(box)
     timeout = QLineEdit("" if data.timeout_seconds is None else f"{data.timeout_seconds:g}")
@@ -204,6 +207,15 @@ def behaviour_box(data: NodeData, timeout_draft: str | None,
     cont.setChecked(data.continue_on_error)
     cont.toggled.connect(lambda v: hooks.set_field("continue_on_error", v))
     form.addRow("", cont)
+    routed = QCheckBox("Send failures to an error port")
+    routed.setToolTip("After its retries, a failure leaves through the red 'error' port with "
+                      "{error: {message, type, retriable, attempts}, input}, and the run goes "
+                      "on; the ordinary output is then skipped. Off removes the error edges.")
+    routed.setChecked(data.error_output)
+    cont.setDisabled(data.error_output)  # the error port takes the failure instead
+    routed.toggled.connect(cont.setDisabled)
+    routed.toggled.connect(hooks.set_error_output)
+    form.addRow("", routed)
     retry = QGroupBox("Retry on failure")
     retry.setCheckable(True)
     retry.setChecked(data.retry is not None)
@@ -236,7 +248,7 @@ def behaviour_box(data: NodeData, timeout_draft: str | None,
     base.valueChanged.connect(changed)
     cap.valueChanged.connect(changed)
     form.addRow(retry)
-    return Behaviour(box, timeout, error, cont, retry, (attempts, backoff, base, cap))
+    return Behaviour(box, timeout, error, cont, routed, retry, (attempts, backoff, base, cap))
 
 
 def placeholder(field: FieldInfo, kind: str) -> str:

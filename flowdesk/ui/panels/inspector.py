@@ -1,5 +1,5 @@
 """The inspector: a form built from the selected step's pydantic config model, plus its
-label, timeout, retry policy and continue-on-error. Every edit is an undo command on the
+label, timeout, retry policy, continue-on-error and error port. Every edit is an undo command on the
 document; typing in one field merges into one command. Problems of the step are shown inline.
 """
 
@@ -25,7 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.document.commands import SetConfigValueCommand, SetNodeFieldCommand
+from flowdesk.document.commands import (
+    SetConfigValueCommand,
+    SetErrorOutputCommand,
+    SetNodeFieldCommand,
+)
 from flowdesk.document.document import UNSET, WorkflowDocument
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.validation import WORKFLOW_REF_FIELDS
@@ -60,6 +64,8 @@ class Inspector(QScrollArea):
         self.modes: dict[str, QLabel] = {}
         self.completing: list[Any] = []
         self._refreshing = False
+        # builds the selected step's Test/Pin bar (set by the window's step-testing part)
+        self.step_bar: Callable[[str], QWidget] | None = None
         self._show_empty("Select a step to edit it.")
 
     def _doc_signals(self, doc: WorkflowDocument) -> list[tuple[Any, Any]]:
@@ -144,6 +150,8 @@ class Inspector(QScrollArea):
         title.setWordWrap(True)
         header.addWidget(title, 1)
         outer.addLayout(header)
+        if self.step_bar is not None and step_type is not None:  # Test step, Pin output
+            outer.addWidget(self.step_bar(node_id))
         self.fields, self.errors, self.modes = {}, {}, {}
         self.kinds: dict[str, str] = {}
         self.defaults: dict[str, Any] = {}
@@ -241,12 +249,13 @@ class Inspector(QScrollArea):
             return None if self.doc is None else self.doc.node(node_id).data.retry
 
         parts = behaviour_box(data, draft, BehaviourHooks(
-            self._timeout_edited, self._set_field,
+            self._timeout_edited, self._set_field, self._set_error_output,
             lambda: self._refreshing or self.doc is None or self.node_id is None,
             current_retry))
         self.fields["@timeout_seconds"] = parts.timeout
         self.errors["@timeout_seconds"] = parts.timeout_error
         self.fields["@continue_on_error"] = parts.continue_on_error
+        self.fields["@on_error"] = parts.error_output
         self.fields["@retry"] = parts.retry
         self.retry_widgets = parts.retry_widgets
         return parts.box
@@ -320,6 +329,11 @@ class Inspector(QScrollArea):
             return
         self.push(SetNodeFieldCommand(self.doc, self.node_id, field, value, draft))
 
+    def _set_error_output(self, on: bool) -> None:
+        if self.doc is not None and self.node_id is not None and not self._refreshing \
+                and self.doc.node(self.node_id).data.error_output != on:
+            self.push(SetErrorOutputCommand(self.doc, self.node_id, on))
+
     def _show_error(self, key: str, text: str) -> None:
         label = self.errors.get(key)
         if label is not None:
@@ -350,6 +364,8 @@ class Inspector(QScrollArea):
                                           drafts.get("@timeout_seconds"))
                 elif key == "@continue_on_error" and isinstance(widget, QCheckBox):
                     widget.setChecked(node.data.continue_on_error)
+                elif key == "@on_error" and isinstance(widget, QCheckBox):
+                    widget.setChecked(node.data.error_output)
                 elif key == "@retry" and isinstance(widget, QGroupBox):
                     self._refresh_retry(widget, node.data.retry)
                 elif not key.startswith("@"):

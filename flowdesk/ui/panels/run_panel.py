@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -25,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.engine.teststep import StepTrial
 from flowdesk.model.errors import Problem
 from flowdesk.model.events import RunEvent
 from flowdesk.model.run import RunSnapshot, StepRunSnapshot
-from flowdesk.model.status import RunStatus
+from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.ui.panels.editors import JsonTree
 from flowdesk.ui.theme import STATUS_COLORS
 
@@ -94,12 +96,22 @@ class EventLog(QTreeWidget):
 
 
 class StepDetails(QWidget):
-    """The selected step of the shown run: status line, input, output, error."""
+    """The selected step of the shown run (or the result of testing it): status line,
+    input, output, error. *Pin this output* (shown when there is an output) asks for the
+    output shown to be pinned: ``pin_requested(step_id, output)``."""
+
+    pin_requested = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel("Select a step on the canvas to see its input and output.")
         self.title.setWordWrap(True)
+        self.pin_output = QPushButton("Pin this output")
+        self.pin_output.setToolTip("Pin this output: Test step then uses it instead of "
+                                   "the step's last run (saved with the draft)")
+        self.pin_output.setVisible(False)
+        self.pin_output.clicked.connect(self._pin_clicked)
+        self._shown: tuple[str, Any] | None = None  # the step and output that may be pinned
         self.error = QLabel()
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
@@ -126,17 +138,58 @@ class StepDetails(QWidget):
             col.addWidget(tree)
             split.addWidget(box)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.pin_output)
+        layout.addLayout(top)
         layout.addWidget(self.error)
         layout.addWidget(split, 1)
+
+    def _offer_pin(self, step_id: str | None, output: Any, offered: bool) -> None:
+        self._shown = (step_id, output) if offered and step_id is not None else None
+        self.pin_output.setVisible(self._shown is not None)
+
+    def _pin_clicked(self) -> None:
+        if self._shown is not None:
+            self.pin_requested.emit(*self._shown)
+
+    def show_trial(self, step_id: str, trial: StepTrial) -> None:
+        """The result of testing one step (no run was recorded)."""
+        color = STATUS_COLORS.get(trial.status, "#888")
+        parts = [f"<b>{step_id}</b>",
+                 f"<span style='color:{color}'>{trial.status.value}</span>",
+                 "tested alone (no run recorded)", _fmt_duration(trial.duration_ms / 1000)]
+        if trial.attempts > 1:
+            parts.append(f"{trial.attempts} attempts")
+        if trial.branch:
+            parts.append(f"→ {trial.branch}")
+        upstream = ", ".join(f"{s} ({u.describe()})" for s, u in trial.upstream.items())
+        self.title.setText(" · ".join(parts) + (f"<br>upstream: {upstream}" if upstream
+                                                 else ""))
+        self.error.setText(trial.error or "")
+        self.input.set_value(trial.input)
+        self.output.set_value(trial.output)
+        self._offer_pin(step_id, trial.output, trial.ok)
+
+    def show_test_problem(self, step_id: str, message: str) -> None:
+        """Testing the step could not start (e.g. an upstream step has no data)."""
+        self.title.setText(f"<b>{step_id}</b> · could not be tested")
+        self.error.setText(message)
+        self.input.set_value(None)
+        self.output.set_value(None)
+        self._offer_pin(None, None, False)
 
     def show_streaming(self, step_id: str, text: str) -> None:
         """A running step that streams (an LLM answer): show the text so far."""
         self.title.setText(f"<b>{step_id}</b> · running · {len(text)} characters so far")
         self.error.clear()
+        self._offer_pin(None, None, False)
         self.output.set_value({"text": text})
 
     def show_step(self, step_id: str | None, step: StepRunSnapshot | None) -> None:
+        self._offer_pin(step_id, step.output if step is not None else None,
+                        step is not None and step.output is not None
+                        and step.status is StepStatus.COMPLETED)
         if step_id is None:
             self.title.setText("Select a step on the canvas to see its input and output.")
             self.input.set_value(None)

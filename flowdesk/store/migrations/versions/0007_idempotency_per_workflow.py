@@ -8,8 +8,8 @@ were unique across the database, so they stay unique per workflow). On SQLite th
 rebuilt to drop the old column constraint; ``migrate`` runs migrations with foreign keys
 off, so rebuilding ``runs`` does not cascade to its steps and events.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

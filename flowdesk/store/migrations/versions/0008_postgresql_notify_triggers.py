@@ -9,16 +9,16 @@ transaction that writes them, with no extra round trip for the writer.
 
 SQLite has no notifications: nothing changes there (the feed polls).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
