@@ -3,6 +3,7 @@ out, versioned paths, a bearer token on every request (``flowdesk tokens create 
 
     GET  /api/v1/workflows                          the stored workflows
     POST /api/v1/workflows/{name}/runs              {"input", "idempotency_key"} → 202 {"run_id"}
+                                                    (answered once the run is synced to disk)
     GET  /api/v1/runs/{id}                          the whole run (see ``run_document``)
     GET  /api/v1/approvals                          approvals waiting for a decision
     POST /api/v1/runs/{id}/steps/{step}/approve     {"comment", "data"} → 200; 409 if decided
@@ -19,6 +20,7 @@ applies the same request limits as its webhooks (body size 413, time-outs).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -116,7 +118,7 @@ class ApiHandler:
                                            for w in self.store.list_workflows()]}
             case ["v1", "workflows", name, "runs"]:
                 self._method(method, "POST")
-                return self._start(name, _body(raw))
+                return await self._start(name, _body(raw))
             case ["v1", "runs", run_id]:
                 self._method(method, "GET")
                 run_id = self.store.resolve_run_id(run_id)
@@ -156,13 +158,21 @@ class ApiHandler:
         if not self.engine.is_active(run_id):
             self.spawn(self.carry_on(run_id))
 
-    def _start(self, name: str, data: dict[str, Any]) -> Answer:
+    async def _start(self, name: str, data: dict[str, Any]) -> Answer:
         workflow, version = self.store.get_workflow(name)
         key = data.get("idempotency_key")
         if key is not None and not isinstance(key, str):
             raise _Refused(400, "idempotency_key must be a string")
         run, created = self.engine.start(workflow, data.get("input"),
                                          workflow_version=version, idempotency_key=key)
+        try:
+            # a 202 is a promise: the run is synced to disk before it is answered
+            await asyncio.to_thread(self.store.intake.sync)
+        except OSError as exc:
+            log.error("run %s could not be synced: %s", run.id[:8], exc)
+            if created:
+                self.store.intake.discard([run.id])
+            raise StoreError(f"the run could not be made durable ({exc})") from None
         if created:
             self._go_on(run.id)
         return 202, {"run_id": run.id, "created": created, "status": run.status.value}

@@ -78,11 +78,7 @@ class Engine:
     ) -> tuple[RunSnapshot, bool]:
         """Validate and record a new pending run; return it and whether it was created
         (False: the idempotency key was used before and that run is returned)."""
-        check(workflow, self.registry)
-        input = input if input is not None else {}
-        problems = check_input(workflow.input_schema, input)
-        if problems:
-            raise InvalidInput(problems)
+        input = self.admit(workflow, input)
         return self.store.create_run(
             workflow,
             input,
@@ -92,20 +88,42 @@ class Engine:
             parent_step_id=parent_step_id,
         )
 
-    async def execute(self, run_id: str) -> RunSnapshot:
-        """Carry a run on in this process until it completes, fails, is cancelled or pauses."""
-        status = self.store.run_status(run_id)
-        if status.is_terminal:
-            return self.store.get_run(run_id)
-        if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
-            raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
+    def admit(self, workflow: Workflow, input: Any, *, checked: bool = False) -> Any:
+        """Validate a run about to be recorded — the workflow (unless the caller ``checked``
+        this very object already) and the input against its schema; the input to record."""
+        if not checked:
+            check(workflow, self.registry)
+        input = input if input is not None else {}
+        problems = check_input(workflow.input_schema, input)
+        if problems:
+            raise InvalidInput(problems)
+        return input
+
+    async def execute(self, run_id: str, *, fresh: RunSnapshot | None = None,
+                      workflow: Workflow | None = None) -> RunSnapshot:
+        """Carry a run on in this process until it completes, fails, is cancelled or pauses.
+
+        ``fresh``: a pending run this engine has just recorded already claimed by its
+        ``owner`` (``flowdesk.store.intake``), so it is neither read back nor claimed again;
+        ``workflow``, its definition as a validated object (not parsed again)."""
+        if fresh is None:
+            status = self.store.run_status(run_id)
+            if status.is_terminal:
+                return self.store.get_run(run_id)
+            if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
+                raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
+        executor: RunExecutor | None = None
         try:
             # a run that never started has every step pending: no need to read them back
-            executor = RunExecutor(self._parts(), self.store.get_run(
-                run_id, steps=status is not RunStatus.PENDING))
+            run = fresh if fresh is not None else self.store.get_run(
+                run_id, steps=status is not RunStatus.PENDING)
+            executor = RunExecutor(self._parts(), run, new=fresh is not None,
+                                   workflow=workflow)
             await self._drive(executor)
         finally:
-            self.store.release_run(run_id, self.owner)
+            # the last write of a run that ended or paused released it already
+            if executor is None or not executor.state.released:
+                self.store.release_run(run_id, self.owner)
         return executor.snapshot()
 
     def _parts(self) -> RunParts:

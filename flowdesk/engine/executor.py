@@ -35,6 +35,7 @@ from flowdesk.model.errors import InternalStepError, StepError
 from flowdesk.model.events import EventType
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.workflow import Workflow
 
 __all__ = ["EVENT_PAYLOAD_LIMIT", "INLINE_STEPS_PER_TICK", "RunExecutor", "truncate_for_event"]
 
@@ -48,9 +49,10 @@ async def _resume(coro: Any) -> Any:
 
 
 class RunExecutor:
-    def __init__(self, parts: RunParts, run: RunSnapshot) -> None:
+    def __init__(self, parts: RunParts, run: RunSnapshot, *, new: bool = False,
+                 workflow: Workflow | None = None) -> None:
         self.parts = parts
-        self.state = RunState(parts, run)
+        self.state = RunState(parts, run, new=new, workflow=workflow)
         self.run_id = run.id
         self.max_concurrency = (parts.settings.max_concurrency
                                 or self.state.workflow.settings.max_concurrency)
@@ -229,7 +231,11 @@ class RunExecutor:
         try:
             while True:
                 self._start_ready()
-                run.flush()
+                if (self.running or run.ready or run.new_event_waits
+                        or run.fatal is not None):
+                    run.flush()
+                # else the run ends or pauses now: its last write (``finish``) carries this
+                # tick's changes too, one transaction, events still published after it
                 if run.new_event_waits:
                     recheck_event_waits(run)
                     if run.ready:

@@ -107,14 +107,18 @@ class StepState:
 
 
 class RunState:
-    def __init__(self, parts: RunParts, run: RunSnapshot) -> None:
+    def __init__(self, parts: RunParts, run: RunSnapshot, *, new: bool = False,
+                 workflow: Workflow | None = None) -> None:
+        """``new``: a run just recorded by this process (it has no events yet);
+        ``workflow``: the run's definition already validated (it is immutable)."""
         self.parts = parts
         self.store = parts.store
         self.services = parts.services
         self.clock = parts.clock
         self.run_id = run.id
         self.run = run
-        self.workflow = Workflow.model_validate(run.definition)
+        self.workflow = workflow if workflow is not None else \
+            Workflow.model_validate(run.definition)
         self.graph = WorkflowGraph(self.workflow)
         self.nodes: dict[str, Node] = {n.id: n for n in self.workflow.nodes}
         self.types: dict[str, StepType] = {
@@ -129,7 +133,8 @@ class RunState:
             "run": {"id": run.id, "workflow": run.workflow_name},
             "secrets": parts.services.secrets,
         }
-        self.seq = self.store.last_seq(run.id)
+        self.seq = 0 if new else self.store.last_seq(run.id)
+        self.released = False  # the last write gave the run's claim up
         self._run_fields: dict[str, Any] = {}
         self.last_run_fields: dict[str, Any] = {}
         self._step_fields: dict[str, dict[str, Any]] = {}
@@ -361,7 +366,10 @@ class RunState:
         else:
             self.set_run(status=status, error=error, finished_at=now, active_seconds=active)
             self.emit(_END_EVENTS[status], None, error=error, duration_ms=duration_ms)
+        # the claim is given up in the same write (no separate release)
+        self.set_run(owner=None, lease_until=None)
         self.flush()
+        self.released = True
         return status
 
     def snapshot(self) -> RunSnapshot:

@@ -3,9 +3,10 @@
 Contract:
 - ``Store(url)`` opens one ``Database`` and composes the repositories over it:
   ``workflows`` (saved workflows and their versions), ``runs`` (runs, steps, events and the
-  engine's tick writes), ``leases`` (run ownership and cancel requests), ``decisions``
-  (approvals and external events for waiting steps), ``settings`` and ``pins`` (pinned
-  step outputs, and the latest recorded output of a step). Each method of the
+  engine's tick writes), ``intake`` (runs accepted in groups, durably: webhooks), ``leases``
+  (run ownership and cancel requests), ``decisions`` (approvals and external events for
+  waiting steps), ``settings`` and ``pins`` (pinned step outputs, and the latest recorded
+  output of a step). Each method of the
   face hands over to one of them; callers that need one aggregate may use it directly.
 - ``Store`` satisfies the engine's ``flowdesk.engine.persistence.RunStore`` protocol
   (checked by mypy below); ``Store.db`` is the SQLAlchemy engine (not the workflow engine).
@@ -26,6 +27,7 @@ from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import database_url
 from flowdesk.store.decisions import DecisionRepository, WaitingStep
+from flowdesk.store.intake import RunIntake
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
 from flowdesk.store.pins import PinRepository
 from flowdesk.store.runs import RunRepository
@@ -51,8 +53,10 @@ class Store:
         self.leases = LeaseRepository(self.database, self.decisions)
         self.versions = VersionRepository(url, self.database.read, self.database.write)
         self.pins = PinRepository(url, self.database.read, self.database.write)
+        self.intake = RunIntake(self.database)
 
     def close(self) -> None:
+        self.intake.close()
         self.runs.close()
         self.database.close()
 
