@@ -3,7 +3,7 @@
 Contract:
 - ``accept(batch, owner, lease_seconds)`` records every ``NewRun`` of the batch (a pending
   run row, claimed by ``owner``, and a pending row per step) in ONE transaction: all of them
-  or none (a failure raises ``StoreError`` and nothing of the batch is kept).
+  or none (any failure raises ``StoreError`` and nothing of the batch is kept).
 - ``sync()`` makes what was committed so far survive a power loss. On SQLite (WAL, whose
   commits run with ``synchronous=NORMAL``) it is one ``fdatasync`` of the WAL file, which
   flushes every frame committed before it (a checkpoint syncs the WAL before copying it, so
@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowdesk.model.errors import StoreError
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
@@ -106,9 +107,17 @@ class RunIntake:
                     for r in batch]
         step_pending = StepStatus.PENDING.value
         step_rows = [(r.run_id, sid, step_pending) for r in batch for sid in r.step_ids]
-        if not self.is_sqlite:
-            self._accept_sa(run_rows, step_rows)
-            return
+        try:
+            if self.is_sqlite:
+                self._accept_sqlite(run_rows, step_rows)
+            else:
+                self._accept_sa(run_rows, step_rows)
+        except sa.exc.IntegrityError as exc:
+            raise StoreError(f"the runs could not be recorded ({exc.orig}); none was kept") \
+                from None
+
+    def _accept_sqlite(self, run_rows: list[tuple[Any, ...]],
+                       step_rows: list[tuple[Any, ...]]) -> None:
         with self._lock, guard(self.url):
             raw = self._conn()
             cur = raw.cursor()
