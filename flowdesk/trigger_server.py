@@ -33,6 +33,7 @@ import h11
 
 from flowdesk.api import ApiHandler
 from flowdesk.engine import Engine
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.model.errors import FlowdeskError
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.workflow import Workflow
@@ -100,16 +101,16 @@ class TriggerServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _carry_on(self, run_id: str, fresh: RunSnapshot | None = None,
-                        workflow: Workflow | None = None) -> None:
+                        graph: WorkflowGraph | None = None) -> None:
         try:
-            await self.engine.execute(run_id, fresh=fresh, workflow=workflow)
+            await self.engine.execute(run_id, fresh=fresh, graph=graph)
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
-    def _go_on_fresh(self, run: RunSnapshot, workflow: Workflow) -> None:
+    def _go_on_fresh(self, run: RunSnapshot, graph: WorkflowGraph) -> None:
         """A webhook run was accepted (durably, claimed by this engine): execute it."""
         self.started_runs.append(run.id)
-        self._spawn(self._carry_on(run.id, run, workflow))
+        self._spawn(self._carry_on(run.id, run, graph))
 
     def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None) -> str:
         run, created = self.engine.start(workflow, run_input, workflow_version=version)
@@ -261,9 +262,10 @@ class TriggerServer:
             headers.append(("retry-after", "1"))
         if not keep_alive:
             headers.append(("connection", "close"))
-        writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
-        writer.write(conn.send(h11.Data(data=data)))
-        writer.write(conn.send(h11.EndOfMessage()))
+        # one write, one send(2): head, body and end together
+        writer.write(b"".join((conn.send(h11.Response(status_code=status, headers=headers))
+                               or b"", conn.send(h11.Data(data=data)) or b"",
+                               conn.send(h11.EndOfMessage()) or b"")))
         await writer.drain()
 
     async def _route(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.engine import Engine
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.validation import check
 from flowdesk.model.errors import FlowdeskError, StoreError
 from flowdesk.model.jsontext import JsonTextError, parse_json
@@ -68,6 +69,7 @@ class Route:
     needs, computed once per table load: the definition's JSON text and its validity."""
 
     workflow: Workflow
+    graph: WorkflowGraph
     config: dict[str, Any]
     node_id: str
     node_type: str
@@ -108,8 +110,9 @@ class RouteTable:
                 problem = str(exc)
             definition = workflow.to_json(indent=None)
             step_ids = tuple(n.id for n in workflow.nodes)
-            table.extend(Route(workflow, node.data.config, node.id, node.type, version, wf_id,
-                               definition, step_ids, problem) for node in triggers)
+            graph = WorkflowGraph(workflow)
+            table.extend(Route(workflow, graph, node.data.config, node.id, node.type, version,
+                               wf_id, definition, step_ids, problem) for node in triggers)
         hooks: dict[str, Route] = {}
         for route in table:
             if route.node_type == "webhook":
@@ -143,11 +146,11 @@ class _Admitted:
 
 
 class WebhookIntake:
-    """Group commit of webhook runs; ``carry_on(run_id, fresh, workflow)`` goes on with an
+    """Group commit of webhook runs; ``carry_on(fresh_run, graph)`` goes on with an
     accepted run once it is durable."""
 
     def __init__(self, engine: Engine, routes: RouteTable,
-                 carry_on: Callable[[RunSnapshot, Workflow], None]) -> None:
+                 carry_on: Callable[[RunSnapshot, WorkflowGraph], None]) -> None:
         self.engine = engine
         self.store: Any = engine.store
         self.routes = routes
@@ -230,7 +233,7 @@ class WebhookIntake:
         for item in admitted:
             _reply(item.request, (202, {"run_id": item.run_id,
                                         "workflow": item.route.workflow.name}))
-            self.carry_on(_snapshot(item), item.route.workflow)
+            self.carry_on(_snapshot(item), item.route.graph)
 
     def _admit(self, request: HookRequest) -> _Admitted | Answer:
         route = self.routes.webhook(request.path)

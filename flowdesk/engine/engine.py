@@ -18,6 +18,7 @@ from typing import Any, Literal
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
 from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.groupwrite import FinalWrites
 from flowdesk.engine.inputs import check_input
 from flowdesk.engine.parts import ExecutorSettings, RunParts
 from flowdesk.engine.persistence import RunStore
@@ -65,6 +66,7 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.owner = process_owner_id()
         self.shutting_down = False  # set on a clean shutdown: runs stay resumable
+        self.final_writes = FinalWrites(store)
 
     def start(
         self,
@@ -100,12 +102,13 @@ class Engine:
         return input
 
     async def execute(self, run_id: str, *, fresh: RunSnapshot | None = None,
-                      workflow: Workflow | None = None) -> RunSnapshot:
+                      graph: WorkflowGraph | None = None) -> RunSnapshot:
         """Carry a run on in this process until it completes, fails, is cancelled or pauses.
 
         ``fresh``: a pending run this engine has just recorded already claimed by its
         ``owner`` (``flowdesk.store.intake``), so it is neither read back nor claimed again;
-        ``workflow``, its definition as a validated object (not parsed again)."""
+        ``graph``: its definition, validated, as a graph (shared by the runs of a webhook
+        route, not parsed again)."""
         if fresh is None:
             status = self.store.run_status(run_id)
             if status.is_terminal:
@@ -117,8 +120,7 @@ class Engine:
             # a run that never started has every step pending: no need to read them back
             run = fresh if fresh is not None else self.store.get_run(
                 run_id, steps=status is not RunStatus.PENDING)
-            executor = RunExecutor(self._parts(), run, new=fresh is not None,
-                                   workflow=workflow)
+            executor = RunExecutor(self._parts(), run, new=fresh is not None, graph=graph)
             await self._drive(executor)
         finally:
             # the last write of a run that ended or paused released it already
@@ -134,7 +136,7 @@ class Engine:
             settings=ExecutorSettings(max_concurrency=self.max_concurrency,
                                       poll_interval=self.poll_interval,
                                       lease_seconds=self.lease_seconds),
-            shutting_down=lambda: self.shutting_down)
+            shutting_down=lambda: self.shutting_down, final_writes=self.final_writes)
 
     async def _drive(self, executor: RunExecutor) -> None:
         self._active[executor.run_id] = executor

@@ -26,6 +26,7 @@ from collections import deque
 from typing import Any
 
 from flowdesk.engine.context import StepContext
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.parts import RunParts
 from flowdesk.engine.retries import run_with_retries
 from flowdesk.engine.runstate import EVENT_PAYLOAD_LIMIT, RunState, truncate_for_event
@@ -35,7 +36,6 @@ from flowdesk.model.errors import InternalStepError, StepError
 from flowdesk.model.events import EventType
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.workflow import Workflow
 
 __all__ = ["EVENT_PAYLOAD_LIMIT", "INLINE_STEPS_PER_TICK", "RunExecutor", "truncate_for_event"]
 
@@ -50,9 +50,9 @@ async def _resume(coro: Any) -> Any:
 
 class RunExecutor:
     def __init__(self, parts: RunParts, run: RunSnapshot, *, new: bool = False,
-                 workflow: Workflow | None = None) -> None:
+                 graph: WorkflowGraph | None = None) -> None:
         self.parts = parts
-        self.state = RunState(parts, run, new=new, workflow=workflow)
+        self.state = RunState(parts, run, new=new, graph=graph)
         self.run_id = run.id
         self.max_concurrency = (parts.settings.max_concurrency
                                 or self.state.workflow.settings.max_concurrency)
@@ -282,8 +282,20 @@ class RunExecutor:
                 timer.cancel()
             self._tick = None
         if any(s.status is StepStatus.WAITING for s in run.steps.values()):
-            return run.finish(RunStatus.PAUSED, None)
-        return run.finish(RunStatus.COMPLETED, None)
+            return await self._end(RunStatus.PAUSED)
+        return await self._end(RunStatus.COMPLETED)
+
+    async def _end(self, status: RunStatus) -> RunStatus:
+        """The run completes or pauses: its last write joins those of the runs ending in
+        the same loop turn (``FinalWrites``), its events are published after that commit."""
+        run = self.state
+        writes = self.parts.final_writes
+        if writes is None:
+            return run.finish(status, None)
+        run.record_finish(status, None)
+        await writes.commit(run)
+        run.released = True
+        return status
 
     def snapshot(self) -> RunSnapshot:
         """The run as committed, built from memory (what ``store.get_run`` would return)."""

@@ -172,6 +172,10 @@ class Store:
               step_fields: dict[str, dict[str, Any]], events: list[RunEvent]) -> None:
         self.runs.write(run_id, run_fields, step_fields, events)
 
+    def write_many(self, ticks: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]],
+                                           list[RunEvent]]]) -> None:
+        self.runs.write_many(ticks)
+
     def prune_runs(self, older_than: float, batch: int = 500) -> int:
         return self.runs.prune_runs(older_than, batch)
 
