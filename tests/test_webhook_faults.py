@@ -365,3 +365,25 @@ def test_a_version_published_while_requests_come_in_is_never_served_stale(
                 [] if run.workflow_version == 1 else [run.workflow_version])
     finally:
         served.close()
+
+
+# -- both databases --------------------------------------------------------------------------
+def test_webhook_runs_are_accepted_in_groups_and_run_on_both_databases(db_url: str) -> None:
+    served = Served(db_url)  # type: ignore[arg-type]
+    try:
+        answers = _post_together(served.port, 12)
+        run_ids = [json.loads(a.split(b"\r\n\r\n", 1)[1])["run_id"] for a in answers
+                   if status_of(a) == 202]
+        assert len(run_ids) == 12
+        # every group got one transaction: there were no more groups than requests
+        assert 1 <= served.service.intake.groups <= 12
+
+        def done() -> bool:
+            return all(served.store.get_run(r).status is RunStatus.COMPLETED for r in run_ids)
+
+        wait_until(done)
+        inputs = sorted(served.store.get_run(r).input["body"]["i"] for r in run_ids)
+        assert inputs == list(range(12))  # each request once, none doubled
+        assert all(not served.store.is_owned(r) for r in run_ids)  # claims given up
+    finally:
+        served.close()
