@@ -11,7 +11,7 @@ so the listener runs on the same loop as the engine with no extra server framewo
                          wrong/missing secret 401 · unknown path 404 · wrong method 405 ·
                          body over the limit 413 · a body that is not UTF-8, or is sent
                          as application/json and is not valid JSON → 400, no run
-    GET  /health         200 {"ok": true}
+    GET  /health         200 {"ok": true, "runs_started", "webhook_groups"}
 
 The body becomes the run's ``input.body``: parsed when it is JSON (whatever the content type
 says, as before), else the text. Whatever a client sends, it gets an answer: an unexpected
@@ -271,7 +271,8 @@ class TriggerServer:
     async def _route(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:
         target = urlsplit(request.target.decode("latin-1"))
         if target.path == "/health":
-            return 200, {"ok": True, "runs_started": len(self.started_runs)}
+            return 200, {"ok": True, "runs_started": len(self.started_runs),
+                         "webhook_groups": self.intake.groups}
         if not target.path.startswith("/hooks/"):
             return 404, {"error": "not found"}
         return await self.intake.submit(HookRequest(
