@@ -103,7 +103,7 @@ class TriggerServer:
     async def _carry_on(self, run_id: str, fresh: RunSnapshot | None = None,
                         graph: WorkflowGraph | None = None) -> None:
         try:
-            await self.engine.execute(run_id, fresh=fresh, graph=graph)
+            await self.engine.carry_on(run_id, fresh=fresh, graph=graph)
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
@@ -231,11 +231,18 @@ class TriggerServer:
                     # between requests a kept-alive connection may idle; once bytes arrive
                     # the whole request must follow in time
                     wait = KEEP_ALIVE_IDLE if served else REQUEST_TIMEOUT
-                    data = await asyncio.wait_for(reader.read(65536), wait)
-                    deadline = time.monotonic() + REQUEST_TIMEOUT
+                    # (asyncio.timeout, not wait_for: no task made per read)
+                    try:
+                        async with asyncio.timeout(wait):
+                            data = await reader.read(65536)
+                    except TimeoutError:
+                        if served:  # a kept-alive connection left idle: close it quietly
+                            return None, b"", False
+                        raise
+                    deadline = asyncio.get_running_loop().time() + REQUEST_TIMEOUT
                 else:
-                    data = await asyncio.wait_for(reader.read(65536),
-                                                  max(0.0, deadline - time.monotonic()))
+                    async with asyncio.timeout_at(deadline):
+                        data = await reader.read(65536)
                 conn.receive_data(data)
                 if not data and request is None:
                     return None, b"", False

@@ -387,3 +387,26 @@ def test_webhook_runs_are_accepted_in_groups_and_run_on_both_databases(db_url: s
         assert all(not served.store.is_owned(r) for r in run_ids)  # claims given up
     finally:
         served.close()
+
+
+def test_idle_and_slow_connections_are_still_closed_on_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowdesk import trigger_server
+
+    monkeypatch.setattr(trigger_server, "KEEP_ALIVE_IDLE", 0.3)
+    monkeypatch.setattr(trigger_server, "REQUEST_TIMEOUT", 0.5)
+    served = Served(tmp_path / "f.db")
+    try:
+        with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+            buffer = bytearray()
+            sock.sendall(_post("/hooks/in", b"{}"))
+            assert _read_answer(sock, buffer)[0] == 202
+            assert sock.recv(1) == b""  # idle past KEEP_ALIVE_IDLE: the server closed it
+        with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+            sock.sendall(b"POST /hooks/in HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            assert status_of(b"".join(chunks)) == 400  # answered, then closed
+    finally:
+        served.close()

@@ -103,16 +103,29 @@ class Engine:
 
     async def execute(self, run_id: str, *, fresh: RunSnapshot | None = None,
                       graph: WorkflowGraph | None = None) -> RunSnapshot:
-        """Carry a run on in this process until it completes, fails, is cancelled or pauses.
+        """Carry a run on in this process until it completes, fails, is cancelled or pauses;
+        return it as committed.
 
         ``fresh``: a pending run this engine has just recorded already claimed by its
         ``owner`` (``flowdesk.store.intake``), so it is neither read back nor claimed again;
         ``graph``: its definition, validated, as a graph (shared by the runs of a webhook
         route, not parsed again)."""
+        executor = await self._execute(run_id, fresh, graph)
+        return self.store.get_run(run_id) if executor is None else executor.snapshot()
+
+    async def carry_on(self, run_id: str, *, fresh: RunSnapshot | None = None,
+                       graph: WorkflowGraph | None = None) -> None:
+        """``execute`` for a caller that does not look at the result (a server going on
+        with a run): the same, without building the run's snapshot at the end."""
+        await self._execute(run_id, fresh, graph)
+
+    async def _execute(self, run_id: str, fresh: RunSnapshot | None,
+                       graph: WorkflowGraph | None) -> RunExecutor | None:
+        """The executor that carried the run on (None: it had ended already)."""
         if fresh is None:
             status = self.store.run_status(run_id)
             if status.is_terminal:
-                return self.store.get_run(run_id)
+                return None
             if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
                 raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
         executor: RunExecutor | None = None
@@ -126,7 +139,7 @@ class Engine:
             # the last write of a run that ended or paused released it already
             if executor is None or not executor.state.released:
                 self.store.release_run(run_id, self.owner)
-        return executor.snapshot()
+        return executor
 
     def _parts(self) -> RunParts:
         """What an executor needs, with this engine's settings as they are now."""
