@@ -98,8 +98,10 @@ class RouteTable:
         for wf_id, name, _version, _updated in fingerprint:
             try:
                 workflow, version = self.store.get_workflow(name)
+            except StoreError:
+                raise  # unreadable now: no table from a partial read (the group gets 503)
             except FlowdeskError:
-                continue
+                continue  # deleted meanwhile, or a definition that does not load
             triggers = [n for n in workflow.nodes if n.type in TRIGGER_TYPES]
             if not triggers:
                 continue

@@ -410,3 +410,28 @@ def test_idle_and_slow_connections_are_still_closed_on_time(
             assert status_of(b"".join(chunks)) == 400  # answered, then closed
     finally:
         served.close()
+
+
+def test_a_route_table_that_cannot_be_reloaded_answers_503_not_a_stale_route(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowdesk.model import StoreError
+
+    served = Served(tmp_path / "f.db")
+    desk = open_store(tmp_path / "f.db")
+    try:
+        assert served.post(b"{}")[0] == 202
+        desk.save_workflow(_version(2), new_version=True)  # the table must be reloaded
+
+        def locked(name: str) -> Any:
+            raise StoreError("the database is locked by another program")
+
+        monkeypatch.setattr(served.store, "get_workflow", locked)
+        status, answer = served.post(b"{}")
+        assert status == 503 and "nothing was kept" in answer["error"]
+        monkeypatch.undo()
+        status, answer = served.post(b"{}")
+        assert status == 202
+        assert served.store.get_run(answer["run_id"]).workflow_version == 2
+    finally:
+        desk.close()
+        served.close()
