@@ -352,6 +352,21 @@ def summary(results: dict[str, list[dict[str, Any]]], requests: int, concurrency
     lines.append("every accepted request one completed run: " + (
         "yes" if not bad else f"NO ({[(r['accepted'], r.get('completed')) for r in bad]})"))
     lines.append(f"client CPU per request: {med('flowdesk', 'client_cpu_ms_per_request'):.3f} ms")
+    accepted, completed = med("flowdesk", "per_s"), med("flowdesk", "completed_per_s")
+    targets = [
+        ("≥ 1,000 accepted requests/s", accepted >= 1000, f"{accepted:,.0f}/s"),
+        ("completed runs keep pace (≥ 0.9 × accepted)", completed >= 0.9 * accepted,
+         f"{completed / accepted:.2f} ×"),
+        ("p99 < 100 ms", med("flowdesk", "p99_ms") < 100, f"{med('flowdesk', 'p99_ms'):.0f} ms"),
+        ("connections opened ≤ 2 × concurrency",
+         med("flowdesk", "connections") <= 2 * concurrency,
+         f"{med('flowdesk', 'connections'):.0f}"),
+        ("within 2× of the floor", accepted * 2 >= floor, f"{floor / accepted:.1f}× slower"),
+        ("every accepted request one completed run", not bad, "yes" if not bad else "no"),
+    ]
+    lines.append("targets (the webhook issue):")
+    lines += [f"  {'met    ' if ok else 'NOT MET'}  {what}: {figure}"
+              for what, ok, figure in targets]
     per_group = med("flowdesk", "requests_per_group")
     if per_group == per_group:  # not NaN: the server reports its groups
         lines.append(f"flowdesk accepted requests per group (one transaction, one sync): "
