@@ -5,8 +5,8 @@ Measures, in one run on this machine, each server alone:
   with ``synchronous=FULL``, requests arriving together sharing one transaction and one sync
   (group commit), then all answered 202; HTTP/1.1 keep-alive. Nothing else.
 - **flowdesk serve**: the same POSTs to a two-step workflow (webhook trigger → transform that
-  sets a field), answered 202 once the run is stored; then how long until every accepted run
-  has completed.
+  sets a field), answered 202 once the run is stored and synced (group commit); then how
+  long until every accepted run has completed, and how many requests shared a group.
 
 The load client is plain asyncio (a connection per worker, reused while the server keeps it
 open): httpx as a client costs ≈5 ms of CPU per request here and would measure itself. The
@@ -189,6 +189,17 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) ->
     raise RuntimeError("server did not start listening")
 
 
+def groups(port: int) -> int | None:
+    """How many webhook groups flowdesk serve has committed (its /health says), if it does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    value = json.loads(data.split(b"\r\n\r\n", 1)[1]).get("webhook_groups")
+    return None if value is None else int(value)
+
+
 def cpu_ms(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
@@ -221,10 +232,15 @@ def measure(cmd: list[str], port: int, path: str, requests: int, concurrency: in
                                        "-p", str(proc.pid)], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE)
             time.sleep(0.5)  # strace attaches to every thread before the load starts
+        groups0 = groups(port) if completed is not None else None
         cpu0 = cpu_ms(proc.pid)
         start = time.perf_counter()
         result = asyncio.run(load(port, path, requests, concurrency))
         result["server_cpu_ms_per_request"] = (cpu_ms(proc.pid) - cpu0) / requests
+        if groups0 is not None:
+            made = (groups(port) or 0) - groups0
+            if made:
+                result["requests_per_group"] = result["accepted"] / made
         if completed is not None:
             target = warm_done + result["accepted"]
             deadline = time.monotonic() + 600
@@ -336,6 +352,25 @@ def summary(results: dict[str, list[dict[str, Any]]], requests: int, concurrency
     lines.append("every accepted request one completed run: " + (
         "yes" if not bad else f"NO ({[(r['accepted'], r.get('completed')) for r in bad]})"))
     lines.append(f"client CPU per request: {med('flowdesk', 'client_cpu_ms_per_request'):.3f} ms")
+    accepted, completed = med("flowdesk", "per_s"), med("flowdesk", "completed_per_s")
+    targets = [
+        ("≥ 1,000 accepted requests/s", accepted >= 1000, f"{accepted:,.0f}/s"),
+        ("completed runs keep pace (≥ 0.9 × accepted)", completed >= 0.9 * accepted,
+         f"{completed / accepted:.2f} ×"),
+        ("p99 < 100 ms", med("flowdesk", "p99_ms") < 100, f"{med('flowdesk', 'p99_ms'):.0f} ms"),
+        ("connections opened ≤ 2 × concurrency",
+         med("flowdesk", "connections") <= 2 * concurrency,
+         f"{med('flowdesk', 'connections'):.0f}"),
+        ("within 2× of the floor", accepted * 2 >= floor, f"{floor / accepted:.1f}× slower"),
+        ("every accepted request one completed run", not bad, "yes" if not bad else "no"),
+    ]
+    lines.append("targets (the webhook issue):")
+    lines += [f"  {'met    ' if ok else 'NOT MET'}  {what}: {figure}"
+              for what, ok, figure in targets]
+    per_group = med("flowdesk", "requests_per_group")
+    if per_group == per_group:  # not NaN: the server reports its groups
+        lines.append(f"flowdesk accepted requests per group (one transaction, one sync): "
+                     f"{per_group:.1f}")
     return "\n".join(lines)
 
 

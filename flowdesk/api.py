@@ -3,6 +3,7 @@ out, versioned paths, a bearer token on every request (``flowdesk tokens create 
 
     GET  /api/v1/workflows                          the stored workflows
     POST /api/v1/workflows/{name}/runs              {"input", "idempotency_key"} → 202 {"run_id"}
+                                                    (answered once the run is synced to disk)
     GET  /api/v1/runs/{id}                          the whole run (see ``run_document``)
     GET  /api/v1/approvals                          approvals waiting for a decision
     POST /api/v1/runs/{id}/steps/{step}/approve     {"comment", "data"} → 200; 409 if decided
@@ -19,10 +20,11 @@ applies the same request limits as its webhooks (body size 413, time-outs).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from flowdesk.engine import Engine
@@ -35,8 +37,10 @@ from flowdesk.model.errors import (
     WorkflowInvalid,
 )
 from flowdesk.model.run import RunSnapshot
-from flowdesk.model.workflow import Workflow
 from flowdesk.tokens import verify_token
+
+if TYPE_CHECKING:
+    from flowdesk.run_queue import RunQueue
 
 __all__ = ["ApiHandler", "run_document"]
 
@@ -44,8 +48,6 @@ log = logging.getLogger(__name__)
 
 Answer = tuple[int, dict[str, Any]]
 Spawn = Callable[[Coroutine[Any, Any, Any]], object]
-# (workflow, input, version, idempotency key) -> (the run, created)
-Submit = Callable[[Workflow, Any, int | None, str | None], tuple[RunSnapshot, bool]]
 
 
 def run_document(run: RunSnapshot) -> dict[str, Any]:
@@ -77,12 +79,12 @@ class ApiHandler:
 
     def __init__(self, engine: Engine, spawn: Spawn,
                  carry_on: Callable[[str], Coroutine[Any, Any, Any]],
-                 submit: Submit | None = None) -> None:
+                 queue: RunQueue | None = None) -> None:
         self.engine = engine
         self.store: Any = engine.store
         self.spawn = spawn
         self.carry_on = carry_on
-        self.submit = submit  # the server's: run here if there is room, else queue
+        self.queue = queue  # the server's: a new run is executed here if there is room
 
     async def handle(self, method: str, path: str, headers: dict[str, str],
                      body: bytes) -> Answer:
@@ -121,7 +123,7 @@ class ApiHandler:
                                            for w in self.store.list_workflows()]}
             case ["v1", "workflows", name, "runs"]:
                 self._method(method, "POST")
-                return self._start(name, _body(raw))
+                return await self._start(name, _body(raw))
             case ["v1", "runs", run_id]:
                 self._method(method, "GET")
                 run_id = self.store.resolve_run_id(run_id)
@@ -161,18 +163,29 @@ class ApiHandler:
         if not self.engine.is_active(run_id):
             self.spawn(self.carry_on(run_id))
 
-    def _start(self, name: str, data: dict[str, Any]) -> Answer:
+    async def _start(self, name: str, data: dict[str, Any]) -> Answer:
         workflow, version = self.store.get_workflow(name)
         key = data.get("idempotency_key")
         if key is not None and not isinstance(key, str):
             raise _Refused(400, "idempotency_key must be a string")
-        if self.submit is not None:
-            run, created = self.submit(workflow, data.get("input"), version, key)
-        else:
-            run, created = self.engine.start(workflow, data.get("input"),
-                                             workflow_version=version, idempotency_key=key)
+        here = self.queue is None or self.queue.has_room()
+        run, created = self.engine.start(workflow, data.get("input"), workflow_version=version,
+                                         idempotency_key=key, queue=not here)
+        try:
+            # a 202 is a promise: the run is synced to disk before it is answered
+            await asyncio.to_thread(self.store.intake.sync)
+        except OSError as exc:
+            log.error("run %s could not be synced: %s", run.id[:8], exc)
             if created:
+                self.store.intake.discard([run.id])
+            raise StoreError(f"the run could not be made durable ({exc})") from None
+        if created:
+            if self.queue is None:
                 self._go_on(run.id)
+            elif here:
+                self.queue.run_here(run.id)
+            else:
+                self.queue.wake()  # this worker is full: any worker of the database takes it
         return 202, {"run_id": run.id, "created": created, "status": run.status.value}
 
     def _decide(self, run_id: str, step_id: str, approved: bool, data: dict[str, Any],

@@ -72,14 +72,21 @@ class RunQueue:
     def has_room(self) -> bool:
         return len(self._mine) < self.max_runs
 
-    def run_here(self, run_id: str) -> None:
-        """Execute a run this worker just recorded as its own (it had room)."""
-        self._start(run_id)
+    @property
+    def running(self) -> int:
+        """How many runs this worker executes now."""
+        return len(self._mine)
 
-    def _start(self, run_id: str) -> None:
+    def run_here(self, run_id: str,
+                 coro: Coroutine[Any, Any, Any] | None = None) -> None:
+        """Execute a run this worker just recorded as its own (it had room); ``coro``: how
+        (default ``carry_on(run_id)``)."""
+        self._start(run_id, coro)
+
+    def _start(self, run_id: str, coro: Coroutine[Any, Any, Any] | None = None) -> None:
         self._mine.add(run_id)
         self.taken.append(run_id)
-        task = self.spawn(self.carry_on(run_id))
+        task = self.spawn(coro if coro is not None else self.carry_on(run_id))
         task.add_done_callback(functools.partial(self._done, run_id))
 
     def wake(self) -> None:

@@ -6,12 +6,12 @@ so the listener runs on the same loop as the engine with no extra server framewo
 
     POST /hooks/<path>   start the workflow whose webhook node has that path
                          (secret: header X-Flowdesk-Secret or ?secret=) → 202 {"run_id"}
-                         header Idempotency-Key or X-Idempotency-Key: a key this workflow
-                         saw before answers 202 with that run's id and "created": false
+                         once the run is on disk, synced (group commit: flowdesk.webhooks);
+                         503 when it could not be stored (nothing kept)
                          wrong/missing secret 401 · unknown path 404 · wrong method 405 ·
                          body over the limit 413 · a body that is not UTF-8, or is sent
                          as application/json and is not valid JSON → 400, no run
-    GET  /health         200 {"ok": true}
+    GET  /health         200 {"ok": true, "runs_started", "webhook_groups"}
 
 The body becomes the run's ``input.body``: parsed when it is JSON (whatever the content type
 says, as before), else the text. Whatever a client sends, it gets an answer: an unexpected
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import time
@@ -35,39 +34,21 @@ import h11
 
 from flowdesk.api import ApiHandler
 from flowdesk.engine import Engine
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.model.errors import FlowdeskError, StoreError
-from flowdesk.model.jsontext import JsonTextError, parse_json
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.workflow import Workflow
 from flowdesk.run_queue import DEFAULT_MAX_RUNS, RunQueue
+from flowdesk.webhooks import HookRequest, RouteTable, WebhookIntake
 
 __all__ = ["TriggerServer"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
-TRIGGER_TYPES = ("webhook", "schedule")
 KEEP_ALIVE_IDLE = 5.0  # seconds a kept-alive connection may wait for its next request
 REQUEST_TIMEOUT = 30.0  # seconds for a request to arrive whole once it has begun
 MAX_REQUESTS_PER_CONNECTION = 1000
-
-
-def _parse_body(body: bytes, content_type: str) -> tuple[Any, str | None]:
-    """(the run's input.body, None) or (None, why the body is refused)."""
-    if not body:
-        return None, None
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"the body is not valid UTF-8 (byte {exc.start}): send UTF-8 text or JSON"
-    media = content_type.split(";")[0].strip().lower()
-    declared_json = media == "application/json" or media.endswith("+json")
-    try:
-        return parse_json(text), None
-    except JsonTextError as exc:
-        if declared_json:
-            return None, f"the body is sent as {media} but is {exc}"
-        return text, None
 
 
 class TriggerServer:
@@ -84,10 +65,10 @@ class TriggerServer:
         self._loops: list[asyncio.Task[Any]] = []
         self.started_runs: list[str] = []
         self.queue = RunQueue(engine, self._carry_on, self._spawn, max_runs=max_runs)
-        self.api = ApiHandler(engine, self._spawn, self._carry_on, submit=self.submit)
+        self.api = ApiHandler(engine, self._spawn, self._carry_on, queue=self.queue)
         self._connections: set[asyncio.Task[Any]] = set()
-        self._routes: list[tuple[Workflow, dict[str, Any], str, int]] = []
-        self._routes_key: tuple[Any, ...] | None = None
+        self.routes = RouteTable(engine)
+        self.intake = WebhookIntake(engine, self.routes, self._go_on_fresh, queue=self.queue)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -95,6 +76,7 @@ class TriggerServer:
         sockets: list[Any] = list(self._server.sockets or [])
         if sockets:
             self.port = sockets[0].getsockname()[1]
+        self.intake.start()
         self._loops = [asyncio.ensure_future(self._schedules()),
                        asyncio.ensure_future(self._housekeeping())]
         self.queue.start()
@@ -108,6 +90,7 @@ class TriggerServer:
                 task.cancel()
             await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
+        await self.intake.stop()
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -124,57 +107,38 @@ class TriggerServer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _carry_on(self, run_id: str) -> None:
+    async def _carry_on(self, run_id: str, fresh: RunSnapshot | None = None,
+                        graph: WorkflowGraph | None = None) -> None:
         try:
-            await self.engine.execute(run_id)
+            await self.engine.carry_on(run_id, fresh=fresh, graph=graph)
         except FlowdeskError as exc:
             log.warning("run %s: %s", run_id[:8], exc)
 
-    def submit(self, workflow: Workflow, run_input: Any, version: int | None = None,
-               idempotency_key: str | None = None) -> tuple[RunSnapshot, bool]:
-        """Record a run: executed here when this worker has room, else queued for any
-        worker of the database; (the run, False) when the idempotency key was used by a run
-        of this workflow before (that run, nothing new)."""
+    def _go_on_fresh(self, run: RunSnapshot | None, graph: WorkflowGraph | None,
+                     run_id: str | None = None) -> None:
+        """A webhook run was accepted (durably): claimed by this engine (``run``), execute
+        it; queued (``run_id`` only, the worker was full), let the queue hand it out."""
+        if run is None:
+            assert run_id is not None
+            self.started_runs.append(run_id)
+            self.queue.wake()
+            return
+        self.started_runs.append(run.id)
+        self.queue.run_here(run.id, self._carry_on(run.id, run, graph))
+
+    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None) -> str:
+        """Record a run (a schedule's): executed here when this worker has room, else
+        queued for any worker of the database."""
         here = self.queue.has_room()
         run, created = self.engine.start(workflow, run_input, workflow_version=version,
-                                         idempotency_key=idempotency_key, queue=not here)
+                                         queue=not here)
         if created:
             self.started_runs.append(run.id)
             if here:
                 self.queue.run_here(run.id)
             else:
                 self.queue.wake()
-        return run, created
-
-    def start_run(self, workflow: Workflow, run_input: Any, version: int | None = None,
-                  idempotency_key: str | None = None) -> tuple[str, bool]:
-        run, created = self.submit(workflow, run_input, version, idempotency_key)
-        return run.id, created
-
-    # -- workflows with triggers -------------------------------------------------------------
-    def _triggers(self, node_type: str) -> list[tuple[Workflow, dict[str, Any], str, int]]:
-        """The trigger nodes of that type in the stored workflows, with each workflow's
-        version. Loaded once per change of the workflow list: the list's names, versions and
-        save times are read on every call (one small query), so a workflow saved, renamed or
-        deleted by any process is served at once, never a stale copy."""
-        infos = self.store.list_workflows()
-        fingerprint = tuple((w.name, w.version, w.updated_at) for w in infos)
-        if fingerprint != self._routes_key:
-            table: list[tuple[Workflow, dict[str, Any], str, int]] = []
-            for info in infos:
-                try:
-                    workflow, version = self.store.get_workflow(info.name)
-                except FlowdeskError:
-                    continue
-                table.extend((workflow, node.data.config, node.id, version)
-                             for node in workflow.nodes if node.type in TRIGGER_TYPES)
-            self._routes, self._routes_key = table, fingerprint
-        return [t for t in self._routes if self._node_type(t) == node_type]
-
-    @staticmethod
-    def _node_type(trigger: tuple[Workflow, dict[str, Any], str, int]) -> str:
-        workflow, _config, node_id, _version = trigger
-        return next(n.type for n in workflow.nodes if n.id == node_id)
+        return run.id
 
     # -- schedules ---------------------------------------------------------------------------
     async def _schedules(self) -> None:
@@ -196,8 +160,14 @@ class TriggerServer:
 
         from croniter import croniter
 
+        try:
+            self.routes.refresh()
+        except FlowdeskError as exc:
+            log.warning("schedules: %s", exc)
         started: list[str] = []
-        for workflow, config, node_id, version in self._triggers("schedule"):
+        for route in self.routes.triggers("schedule"):
+            workflow, config, node_id, version = (route.workflow, route.config,
+                                                  route.node_id, route.version)
             cron = config.get("cron")
             if not cron or not croniter.is_valid(cron):
                 continue
@@ -212,9 +182,8 @@ class TriggerServer:
                 continue  # not due yet, or another process fired it
             scheduled = datetime.fromtimestamp(due, UTC).isoformat()
             try:
-                run_id, _ = self.start_run(workflow, {"scheduled_at": scheduled, "cron": cron},
-                                           version)
-                started.append(run_id)
+                started.append(self.start_run(
+                    workflow, {"scheduled_at": scheduled, "cron": cron}, version))
             except FlowdeskError as exc:
                 log.warning("schedule of '%s' could not start: %s", workflow.name, exc)
         return started
@@ -261,7 +230,7 @@ class TriggerServer:
                                 {k.decode("latin-1").lower(): v.decode("latin-1")
                                  for k, v in request.headers}, body)
                         else:
-                            status, payload = self._route(request, body)
+                            status, payload = await self._route(request, body)
                     except Exception:  # a bug of ours must not leave the client unanswered
                         log.exception("webhook request %r failed", request.target[:200])
                         status, payload = 500, {"error": "internal error; see the server log"}
@@ -296,11 +265,18 @@ class TriggerServer:
                     # between requests a kept-alive connection may idle; once bytes arrive
                     # the whole request must follow in time
                     wait = KEEP_ALIVE_IDLE if served else REQUEST_TIMEOUT
-                    data = await asyncio.wait_for(reader.read(65536), wait)
-                    deadline = time.monotonic() + REQUEST_TIMEOUT
+                    # (asyncio.timeout, not wait_for: no task made per read)
+                    try:
+                        async with asyncio.timeout(wait):
+                            data = await reader.read(65536)
+                    except TimeoutError:
+                        if served:  # a kept-alive connection left idle: close it quietly
+                            return None, b"", False
+                        raise
+                    deadline = asyncio.get_running_loop().time() + REQUEST_TIMEOUT
                 else:
-                    data = await asyncio.wait_for(reader.read(65536),
-                                                  max(0.0, deadline - time.monotonic()))
+                    async with asyncio.timeout_at(deadline):
+                        data = await reader.read(65536)
                 conn.receive_data(data)
                 if not data and request is None:
                     return None, b"", False
@@ -327,50 +303,23 @@ class TriggerServer:
             headers.append(("retry-after", "1"))
         if not keep_alive:
             headers.append(("connection", "close"))
-        writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
-        writer.write(conn.send(h11.Data(data=data)))
-        writer.write(conn.send(h11.EndOfMessage()))
+        # one write, one send(2): head, body and end together
+        writer.write(b"".join((conn.send(h11.Response(status_code=status, headers=headers))
+                               or b"", conn.send(h11.Data(data=data)) or b"",
+                               conn.send(h11.EndOfMessage()) or b"")))
         await writer.drain()
 
-    def _route(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    async def _route(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:
         target = urlsplit(request.target.decode("latin-1"))
-        method = request.method.decode()
         if target.path == "/health":
-            return 200, {"ok": True, "runs_started": len(self.started_runs)}
+            return 200, {"ok": True, "runs_started": len(self.started_runs),
+                         "webhook_groups": self.intake.groups}
         if not target.path.startswith("/hooks/"):
             return 404, {"error": "not found"}
-        path = target.path.removeprefix("/hooks/").strip("/")
-        query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(target.query).items()}
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in request.headers}
-        for workflow, config, _node, version in self._triggers("webhook"):
-            if (config.get("path") or "").strip("/") != path:
-                continue
-            expected = config.get("method") or "POST"
-            if method != expected:
-                return 405, {"error": f"use {expected}"}
-            secret = config.get("secret")
-            if secret:
-                given = headers.get("x-flowdesk-secret") or str(query.pop("secret", ""))
-                if not hmac.compare_digest(given.encode(), str(secret).encode()):
-                    return 401, {"error": "wrong or missing secret"}
-            query.pop("secret", None)
-            headers.pop("x-flowdesk-secret", None)
-            parsed, problem = _parse_body(body, headers.get("content-type", ""))
-            if problem:
-                return 400, {"error": problem}
-            key = headers.get("idempotency-key") or headers.get("x-idempotency-key") or None
-            try:
-                run_id, created = self.start_run(
-                    workflow, {"body": parsed, "headers": headers, "query": query}, version,
-                    idempotency_key=key)
-            except StoreError as exc:
-                # locked past the busy timeout, full disk, gone: nothing was stored (the run is
-                # one transaction), so the caller may simply try again
-                log.warning("webhook /hooks/%s refused: %s", path, exc)
-                return 503, {"error": f"could not store the run, nothing was kept: {exc}",
-                             "retry": True}
-            except FlowdeskError as exc:
-                return 422, {"error": str(exc)}
-            return 202, {"run_id": run_id, "workflow": workflow.name, "created": created}
-        return 404, {"error": f"no workflow listens on /hooks/{path}"}
+        return await self.intake.submit(HookRequest(
+            method=request.method.decode(),
+            path=target.path.removeprefix("/hooks/").strip("/"),
+            query={k: v[0] if len(v) == 1 else v for k, v in parse_qs(target.query).items()},
+            headers={k.decode("latin-1").lower(): v.decode("latin-1")
+                     for k, v in request.headers},
+            body=body))

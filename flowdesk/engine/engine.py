@@ -18,6 +18,7 @@ from typing import Any, Literal
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.executor import RunExecutor
 from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.groupwrite import FinalWrites
 from flowdesk.engine.inputs import check_input
 from flowdesk.engine.parts import ExecutorSettings, RunParts
 from flowdesk.engine.persistence import RunStore
@@ -65,6 +66,7 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.owner = process_owner_id()
         self.shutting_down = False  # set on a clean shutdown: runs stay resumable
+        self.final_writes = FinalWrites(store)
 
     def start(
         self,
@@ -81,11 +83,7 @@ class Engine:
         (False: the idempotency key was used before and that run is returned). The run is
         this process's to execute (its lease starts now), or with ``queue`` nobody's yet:
         any worker on the database may claim it (``flowdesk serve``'s queue)."""
-        check(workflow, self.registry)
-        input = input if input is not None else {}
-        problems = check_input(workflow.input_schema, input)
-        if problems:
-            raise InvalidInput(problems)
+        input = self.admit(workflow, input)
         return self.store.create_run(
             workflow,
             input,
@@ -97,23 +95,59 @@ class Engine:
             lease_until=None if queue else time.time() + self.lease_seconds,
         )
 
-    async def execute(self, run_id: str) -> RunSnapshot:
-        """Carry a run on in this process until it completes, fails, is cancelled or pauses."""
-        status = self.store.run_status(run_id)
-        if status.is_terminal:
-            return self.store.get_run(run_id)
-        if self.is_active(run_id):  # e.g. taken from the queue and resumed at the same time
-            raise RunClaimed(f"run {run_id[:8]} is already being executed by this process")
-        if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
-            raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
+    def admit(self, workflow: Workflow, input: Any, *, checked: bool = False) -> Any:
+        """Validate a run about to be recorded — the workflow (unless the caller ``checked``
+        this very object already) and the input against its schema; the input to record."""
+        if not checked:
+            check(workflow, self.registry)
+        input = input if input is not None else {}
+        problems = check_input(workflow.input_schema, input)
+        if problems:
+            raise InvalidInput(problems)
+        return input
+
+    async def execute(self, run_id: str, *, fresh: RunSnapshot | None = None,
+                      graph: WorkflowGraph | None = None) -> RunSnapshot:
+        """Carry a run on in this process until it completes, fails, is cancelled or pauses;
+        return it as committed.
+
+        ``fresh``: a pending run this engine has just recorded already claimed by its
+        ``owner`` (``flowdesk.store.intake``), so it is neither read back nor claimed again;
+        ``graph``: its definition, validated, as a graph (shared by the runs of a webhook
+        route, not parsed again)."""
+        executor = await self._execute(run_id, fresh, graph)
+        return self.store.get_run(run_id) if executor is None else executor.snapshot()
+
+    async def carry_on(self, run_id: str, *, fresh: RunSnapshot | None = None,
+                       graph: WorkflowGraph | None = None) -> None:
+        """``execute`` for a caller that does not look at the result (a server going on
+        with a run): the same, without building the run's snapshot at the end."""
+        await self._execute(run_id, fresh, graph)
+
+    async def _execute(self, run_id: str, fresh: RunSnapshot | None,
+                       graph: WorkflowGraph | None) -> RunExecutor | None:
+        """The executor that carried the run on (None: it had ended already)."""
+        if fresh is None:
+            status = self.store.run_status(run_id)
+            if status.is_terminal:
+                return None
+            if self.is_active(run_id):  # e.g. taken from the queue and resumed at once
+                raise RunClaimed(f"run {run_id[:8]} is already being executed by this "
+                                 "process")
+            if not self.store.claim_run(run_id, self.owner, self.lease_seconds):
+                raise RunClaimed(f"run {run_id[:8]} is being executed by another process")
+        executor: RunExecutor | None = None
         try:
             # a run that never started has every step pending: no need to read them back
-            executor = RunExecutor(self._parts(), self.store.get_run(
-                run_id, steps=status is not RunStatus.PENDING))
+            run = fresh if fresh is not None else self.store.get_run(
+                run_id, steps=status is not RunStatus.PENDING)
+            executor = RunExecutor(self._parts(), run, new=fresh is not None, graph=graph)
             await self._drive(executor)
         finally:
-            self.store.release_run(run_id, self.owner)
-        return executor.snapshot()
+            # the last write of a run that ended or paused released it already
+            if executor is None or not executor.state.released:
+                self.store.release_run(run_id, self.owner)
+        return executor
 
     def _parts(self) -> RunParts:
         """What an executor needs, with this engine's settings as they are now."""
@@ -123,7 +157,7 @@ class Engine:
             settings=ExecutorSettings(max_concurrency=self.max_concurrency,
                                       poll_interval=self.poll_interval,
                                       lease_seconds=self.lease_seconds),
-            shutting_down=lambda: self.shutting_down)
+            shutting_down=lambda: self.shutting_down, final_writes=self.final_writes)
 
     async def _drive(self, executor: RunExecutor) -> None:
         self._active[executor.run_id] = executor

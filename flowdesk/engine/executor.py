@@ -26,6 +26,7 @@ from collections import deque
 from typing import Any
 
 from flowdesk.engine.context import StepContext
+from flowdesk.engine.graph import WorkflowGraph
 from flowdesk.engine.parts import RunParts
 from flowdesk.engine.retries import run_with_retries
 from flowdesk.engine.runstate import EVENT_PAYLOAD_LIMIT, RunState, truncate_for_event
@@ -48,9 +49,10 @@ async def _resume(coro: Any) -> Any:
 
 
 class RunExecutor:
-    def __init__(self, parts: RunParts, run: RunSnapshot) -> None:
+    def __init__(self, parts: RunParts, run: RunSnapshot, *, new: bool = False,
+                 graph: WorkflowGraph | None = None) -> None:
         self.parts = parts
-        self.state = RunState(parts, run)
+        self.state = RunState(parts, run, new=new, graph=graph)
         self.run_id = run.id
         self.max_concurrency = (parts.settings.max_concurrency
                                 or self.state.workflow.settings.max_concurrency)
@@ -229,7 +231,11 @@ class RunExecutor:
         try:
             while True:
                 self._start_ready()
-                run.flush()
+                if (self.running or run.ready or run.new_event_waits
+                        or run.fatal is not None):
+                    run.flush()
+                # else the run ends or pauses now: its last write (``finish``) carries this
+                # tick's changes too, one transaction, events still published after it
                 if run.new_event_waits:
                     recheck_event_waits(run)
                     if run.ready:
@@ -276,8 +282,20 @@ class RunExecutor:
                 timer.cancel()
             self._tick = None
         if any(s.status is StepStatus.WAITING for s in run.steps.values()):
-            return run.finish(RunStatus.PAUSED, None)
-        return run.finish(RunStatus.COMPLETED, None)
+            return await self._end(RunStatus.PAUSED)
+        return await self._end(RunStatus.COMPLETED)
+
+    async def _end(self, status: RunStatus) -> RunStatus:
+        """The run completes or pauses: its last write joins those of the runs ending in
+        the same loop turn (``FinalWrites``), its events are published after that commit."""
+        run = self.state
+        writes = self.parts.final_writes
+        if writes is None:
+            return run.finish(status, None)
+        run.record_finish(status, None)
+        await writes.commit(run)
+        run.released = True
+        return status
 
     def snapshot(self) -> RunSnapshot:
         """The run as committed, built from memory (what ``store.get_run`` would return)."""

@@ -14,7 +14,8 @@ __all__ = ["WorkflowGraph"]
 
 
 class WorkflowGraph:
-    """A read-only view of a workflow's nodes and edges (edges to missing nodes ignored)."""
+    """A read-only view of a workflow's nodes and edges (edges to missing nodes ignored).
+    Nothing changes it after it is built, so runs of one workflow may share it."""
 
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.groupwrite import FinalWrites
 from flowdesk.engine.persistence import RunStore
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.engine.services import Services
@@ -40,5 +41,6 @@ class RunParts:
     owner: str
     settings: ExecutorSettings = ExecutorSettings()
     shutting_down: Callable[[], bool] = _never
+    final_writes: FinalWrites | None = None  # None: each run's last write on its own
     clock: Callable[[], float] = field(default=time.time)  # wall time, recorded
     monotonic: Callable[[], float] = field(default=time.monotonic)  # intervals

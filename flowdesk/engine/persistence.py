@@ -53,6 +53,11 @@ class RunRecords(Protocol):
         events: list[RunEvent],
     ) -> None: ...
 
+    def write_many(
+        self,
+        ticks: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]], list[RunEvent]]],
+    ) -> None: ...
+
     def get_events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]: ...
 
     def replace_run_definition(self, run_id: str, workflow: Workflow,

@@ -25,6 +25,7 @@ from typing import Any
 
 from flowdesk.engine.context import StepWaiting
 from flowdesk.engine.graph import WorkflowGraph
+from flowdesk.engine.groupwrite import Tick
 from flowdesk.engine.parts import RunParts
 from flowdesk.engine.registry import StepType
 from flowdesk.engine.rules import edge_live
@@ -107,15 +108,20 @@ class StepState:
 
 
 class RunState:
-    def __init__(self, parts: RunParts, run: RunSnapshot) -> None:
+    def __init__(self, parts: RunParts, run: RunSnapshot, *, new: bool = False,
+                 graph: WorkflowGraph | None = None) -> None:
+        """``new``: a run just recorded by this process (it has no events yet);
+        ``graph``: the run's definition, already validated, as a (shared, read-only) graph."""
         self.parts = parts
         self.store = parts.store
         self.services = parts.services
         self.clock = parts.clock
         self.run_id = run.id
         self.run = run
-        self.workflow = Workflow.model_validate(run.definition)
-        self.graph = WorkflowGraph(self.workflow)
+        if graph is None:
+            graph = WorkflowGraph(Workflow.model_validate(run.definition))
+        self.workflow = graph.workflow
+        self.graph = graph
         self.nodes: dict[str, Node] = {n.id: n for n in self.workflow.nodes}
         self.types: dict[str, StepType] = {
             n.id: parts.registry.get(n.type) for n in self.workflow.nodes
@@ -129,7 +135,8 @@ class RunState:
             "run": {"id": run.id, "workflow": run.workflow_name},
             "secrets": parts.services.secrets,
         }
-        self.seq = self.store.last_seq(run.id)
+        self.seq = 0 if new else self.store.last_seq(run.id)
+        self.released = False  # the last write gave the run's claim up
         self._run_fields: dict[str, Any] = {}
         self.last_run_fields: dict[str, Any] = {}
         self._step_fields: dict[str, dict[str, Any]] = {}
@@ -180,6 +187,18 @@ class RunState:
         events, self._events = self._events, []
         self.store.write(self.run_id, self._run_fields, self._step_fields, events)
         self._run_fields, self._step_fields = {}, {}
+        self.publish(events)
+
+    def take_writes(self) -> Tick | None:
+        """Hand the buffered changes over to be committed elsewhere (``FinalWrites``); the
+        caller publishes their events once they are committed."""
+        if not (self._run_fields or self._step_fields or self._events):
+            return None
+        tick = (self.run_id, self._run_fields, self._step_fields, self._events)
+        self._run_fields, self._step_fields, self._events = {}, {}, []
+        return tick
+
+    def publish(self, events: list[RunEvent]) -> None:
         publish = self.parts.bus.publish
         for event in events:
             publish(event)
@@ -349,6 +368,13 @@ class RunState:
 
     def finish(self, status: RunStatus, error: str | None) -> RunStatus:
         """Record the run as ``status`` (paused, or an end) with its active time; flush."""
+        self.record_finish(status, error)
+        self.flush()
+        self.released = True
+        return status
+
+    def record_finish(self, status: RunStatus, error: str | None) -> None:
+        """Buffer the run's end (or pause) with its active time, giving its claim up."""
         now = self.clock()
         active = round((self.run.active_seconds or 0.0) + (now - self.session_start), 6)
         self.run.active_seconds = active  # a later session of this executor adds to it
@@ -361,8 +387,8 @@ class RunState:
         else:
             self.set_run(status=status, error=error, finished_at=now, active_seconds=active)
             self.emit(_END_EVENTS[status], None, error=error, duration_ms=duration_ms)
-        self.flush()
-        return status
+        # the claim is given up in the same write (no separate release)
+        self.set_run(owner=None, lease_until=None)
 
     def snapshot(self) -> RunSnapshot:
         """The run as committed, built from memory (what ``store.get_run`` would return)."""

@@ -52,4 +52,5 @@ STEP = StepType(
     ),
     config_model=ScheduleConfig,
     handler=run,
+    pure=True,  # it hands the run's input on: no I/O, never awaits (runs inline)
 )

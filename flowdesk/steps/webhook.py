@@ -32,4 +32,5 @@ STEP = StepType(
     ),
     config_model=WebhookConfig,
     handler=run,
+    pure=True,  # it hands the run's input on: no I/O, never awaits (runs inline)
 )

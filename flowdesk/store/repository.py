@@ -3,9 +3,10 @@
 Contract:
 - ``Store(url)`` opens one ``Database`` and composes the repositories over it:
   ``workflows`` (saved workflows and their versions), ``runs`` (runs, steps, events and the
-  engine's tick writes), ``leases`` (run ownership and cancel requests), ``decisions``
-  (approvals and external events for waiting steps), ``settings`` and ``pins`` (pinned
-  step outputs, and the latest recorded output of a step). Each method of the
+  engine's tick writes), ``intake`` (runs accepted in groups, durably: webhooks), ``leases``
+  (run ownership and cancel requests), ``decisions`` (approvals and external events for
+  waiting steps), ``settings`` and ``pins`` (pinned step outputs, and the latest recorded
+  output of a step). Each method of the
   face hands over to one of them; callers that need one aggregate may use it directly.
 - ``Store`` satisfies the engine's ``flowdesk.engine.persistence.RunStore`` protocol
   (checked by mypy below); ``Store.db`` is the SQLAlchemy engine (not the workflow engine).
@@ -27,6 +28,7 @@ from flowdesk.store.connection import Database
 from flowdesk.store.database import database_url
 from flowdesk.store.decisions import DecisionRepository, WaitingStep
 from flowdesk.store.feed import CHANNEL, QUEUE_CHANNEL, RunFeed
+from flowdesk.store.intake import RunIntake
 from flowdesk.store.ownership import LeaseRepository, owner_is_dead
 from flowdesk.store.pins import PinRepository
 from flowdesk.store.runs import RunRepository
@@ -52,6 +54,7 @@ class Store:
         self.leases = LeaseRepository(self.database, self.decisions)
         self.versions = VersionRepository(url, self.database.read, self.database.write)
         self.pins = PinRepository(url, self.database.read, self.database.write)
+        self.intake = RunIntake(self.database)
 
     def run_feed(self, *, queued: bool = False) -> RunFeed:
         """A feed of the runs changed by any process, or (``queued``) of the runs queued
@@ -59,6 +62,7 @@ class Store:
         return RunFeed(self.database, QUEUE_CHANNEL if queued else CHANNEL)
 
     def close(self) -> None:
+        self.intake.close()
         self.runs.close()
         self.database.close()
 
@@ -175,6 +179,10 @@ class Store:
     def write(self, run_id: str, run_fields: dict[str, Any],
               step_fields: dict[str, dict[str, Any]], events: list[RunEvent]) -> None:
         self.runs.write(run_id, run_fields, step_fields, events)
+
+    def write_many(self, ticks: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]],
+                                           list[RunEvent]]]) -> None:
+        self.runs.write_many(ticks)
 
     def prune_runs(self, older_than: float, batch: int = 500) -> int:
         return self.runs.prune_runs(older_than, batch)

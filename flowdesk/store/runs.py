@@ -4,8 +4,9 @@ Contract: ``create_run`` records a pending run with a pending row per step (owne
 process that will execute it, or by none: then it is queued for any worker); with an
 idempotency key that a run of the same workflow used before it returns that run instead
 (``created`` False); keys are unique per workflow, not across workflows.
-``write`` commits one engine tick (run fields, step fields, events) in one transaction; on
-SQLite it goes through one dedicated DBAPI connection with cached SQL (the hot path).
+``write`` commits one engine tick (run fields, step fields, events) in one transaction,
+``write_many`` the ticks of several runs in one; on SQLite they go through one dedicated DBAPI
+connection with cached SQL (the hot path).
 Reads return model snapshots; rows flowdesk wrote itself are built without a validation
 pass. ``prune_runs`` deletes finished top-level runs (their steps, events and children go
 with them).
@@ -275,40 +276,31 @@ class RunRepository:
         events: list[RunEvent],
     ) -> None:
         """Commit one tick of the engine: run changes, step changes and events, together."""
-        run_values = {k: (v.value if isinstance(v, RunStatus) else v)
-                      for k, v in run_fields.items()}
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for step_id, fields in step_fields.items():
-            columns = tuple(sorted(fields))
-            row = []
-            for key in columns:
-                value = fields[key]
-                if key in _JSON_STEP_FIELDS:
-                    value = None if value is None else dumps(value)
-                elif isinstance(value, StepStatus):
-                    value = value.value
-                row.append(value)
-            row += [run_id, step_id]
-            groups.setdefault(columns, []).append(tuple(row))
-        event_rows = [(e.run_id, e.seq, e.type.value, e.step_id, e.ts, dumps(e.payload))
-                      for e in events]
+        self.write_many([(run_id, run_fields, step_fields, events)])
+
+    def write_many(self, ticks: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]],
+                                           list[RunEvent]]]) -> None:
+        """Commit the ticks of several runs (each as ``write`` takes it) in ONE transaction:
+        all of them or none."""
+        prepared = [_tick_rows(*tick) for tick in ticks]
         if self._fast is not None:
-            self._fast.write(run_id, run_values, groups, event_rows)
+            self._fast.write(prepared)
             return
         with guard(self._db.url), self._db.write() as conn:
-            if run_values:
-                conn.execute(runs.update().where(runs.c.id == run_id).values(**run_values))
-            for columns, rows in groups.items():
-                stmt = step_runs.update().where(
-                    step_runs.c.run_id == sa.bindparam("b_run_id"),
-                    step_runs.c.step_id == sa.bindparam("b_step_id"),
-                ).values({c: sa.bindparam(c) for c in columns})
-                conn.execute(stmt, [{**dict(zip(columns, r[:-2], strict=True)),
-                                     "b_run_id": r[-2], "b_step_id": r[-1]} for r in rows])
-            if event_rows:
-                conn.execute(run_events.insert(), [
-                    dict(zip(("run_id", "seq", "type", "step_id", "ts", "payload"), r,
-                             strict=True)) for r in event_rows])
+            for run_id, run_values, groups, event_rows in prepared:
+                if run_values:
+                    conn.execute(runs.update().where(runs.c.id == run_id).values(**run_values))
+                for columns, rows in groups.items():
+                    stmt = step_runs.update().where(
+                        step_runs.c.run_id == sa.bindparam("b_run_id"),
+                        step_runs.c.step_id == sa.bindparam("b_step_id"),
+                    ).values({c: sa.bindparam(c) for c in columns})
+                    conn.execute(stmt, [{**dict(zip(columns, r[:-2], strict=True)),
+                                         "b_run_id": r[-2], "b_step_id": r[-1]} for r in rows])
+                if event_rows:
+                    conn.execute(run_events.insert(), [
+                        dict(zip(("run_id", "seq", "type", "step_id", "ts", "payload"), r,
+                                 strict=True)) for r in event_rows])
 
     def prune_runs(self, older_than: float, batch: int = 500) -> int:
         """Delete finished runs (and their steps and events) that ended before
@@ -339,6 +331,33 @@ class RunRepository:
         return total
 
 
+_Tick = tuple[str, dict[str, Any], dict[tuple[str, ...], list[tuple[Any, ...]]],
+              list[tuple[Any, ...]]]
+
+
+def _tick_rows(run_id: str, run_fields: dict[str, Any],
+               step_fields: dict[str, dict[str, Any]], events: list[RunEvent]) -> _Tick:
+    """One tick as rows: run values, step rows grouped by their columns, event rows."""
+    run_values = {k: (v.value if isinstance(v, RunStatus) else v)
+                  for k, v in run_fields.items()}
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for step_id, fields in step_fields.items():
+        columns = tuple(sorted(fields))
+        row = []
+        for key in columns:
+            value = fields[key]
+            if key in _JSON_STEP_FIELDS:
+                value = None if value is None else dumps(value)
+            elif isinstance(value, StepStatus):
+                value = value.value
+            row.append(value)
+        row += [run_id, step_id]
+        groups.setdefault(columns, []).append(tuple(row))
+    event_rows = [(e.run_id, e.seq, e.type.value, e.step_id, e.ts, dumps(e.payload))
+                  for e in events]
+    return run_id, run_values, groups, event_rows
+
+
 class _SQLiteWriter:
     """The engine's hot path on SQLite: one dedicated DBAPI connection and cached SQL, so a
     tick costs its statements and one commit, without building SQLAlchemy statements."""
@@ -356,24 +375,23 @@ class _SQLiteWriter:
             self._sql[columns] = sql
         return sql
 
-    def write(self, run_id: str, run_values: dict[str, Any],
-              groups: dict[tuple[str, ...], list[tuple[Any, ...]]],
-              event_rows: list[tuple[Any, ...]]) -> None:
+    def write(self, prepared: list[_Tick]) -> None:
         cur = self._raw.cursor()
         with guard(self.url):
             try:
                 cur.execute("BEGIN IMMEDIATE")
-                if run_values:
-                    columns = tuple(sorted(run_values))
-                    sets = ", ".join(f"{c} = ?" for c in columns)
-                    cur.execute(f"UPDATE runs SET {sets} WHERE id = ?",
-                                (*(run_values[c] for c in columns), run_id))
-                for columns, rows in groups.items():
-                    cur.executemany(self._step_sql(columns), rows)
-                if event_rows:
-                    cur.executemany(
-                        "INSERT INTO run_events (run_id, seq, type, step_id, ts, payload) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", event_rows)
+                for run_id, run_values, groups, event_rows in prepared:
+                    if run_values:
+                        columns = tuple(sorted(run_values))
+                        sets = ", ".join(f"{c} = ?" for c in columns)
+                        cur.execute(f"UPDATE runs SET {sets} WHERE id = ?",
+                                    (*(run_values[c] for c in columns), run_id))
+                    for columns, rows in groups.items():
+                        cur.executemany(self._step_sql(columns), rows)
+                    if event_rows:
+                        cur.executemany(
+                            "INSERT INTO run_events (run_id, seq, type, step_id, ts, payload) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", event_rows)
                 cur.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._raw.in_transaction:

@@ -60,3 +60,28 @@ def test_the_same_key_on_another_workflow_starts_that_workflows_run(
     # without a key every post is a new run
     plain = [httpx.post(f"{one.base}/hooks/a", json={}).json()["run_id"] for _ in range(2)]
     assert len(set(plain)) == 2 and a["run_id"] not in plain
+
+
+def test_posts_with_one_key_arriving_together_make_one_run(workers: list[Worker]) -> None:
+    import threading
+
+    one, _ = workers
+    barrier = threading.Barrier(8)
+    answers: list[dict[str, object]] = []
+
+    def post() -> None:
+        barrier.wait()
+        reply = httpx.post(f"{one.base}/hooks/b", json={}, headers={"Idempotency-Key": "K9"},
+                           timeout=30)
+        assert reply.status_code == 202, reply.text
+        answers.append(reply.json())
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(answers) == 8
+    assert len({a["run_id"] for a in answers}) == 1
+    assert [a["created"] for a in answers].count(True) == 1
+    assert len(one.store.list_runs(workflow="B", limit=None)) == 1
