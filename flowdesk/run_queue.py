@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_MAX_RUNS", "RunQueue"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RUNS = 32
+DEFAULT_MAX_RUNS = 128
 
 
 class RunQueue:
