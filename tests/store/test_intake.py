@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from flowdesk.model import RunStatus, StoreError, Workflow
+from flowdesk.model import NotFound, RunStatus, StoreError, Workflow
 from flowdesk.store import Store
 from flowdesk.store.intake import NewRun
 
@@ -71,3 +71,26 @@ def test_the_routes_fingerprint_changes_with_every_publish_rename_and_delete(
     assert three != two
     store.delete_workflow("renamed")
     assert store.intake.routes_fingerprint() == empty
+
+
+def test_a_group_with_a_key_its_workflow_used_is_refused_whole_and_queued_rows_are_free(
+        store: Store) -> None:
+    import dataclasses
+
+    from flowdesk.store.runs import idempotency_scope
+
+    store.save_workflow(WORKFLOW, new_version=True)
+    scope = idempotency_scope(store.workflow_id("in"), "in")
+    keyed = dataclasses.replace(new_run(store, 1), idempotency_key="K", idempotency_scope=scope)
+    queued = dataclasses.replace(new_run(store, 2), queued=True)
+    store.intake.accept([keyed, queued], "host:1:me", 30)
+    assert store.get_run(keyed.run_id).idempotency_key == "K"
+    assert store.claim_queued("host:2:other", 30, 5) == [queued.run_id]
+    # another worker recording the same key at the same time: its whole group is refused
+    again = dataclasses.replace(new_run(store, 3), idempotency_key="K", idempotency_scope=scope)
+    bystander = new_run(store, 4)
+    with pytest.raises(StoreError, match="none was kept"):
+        store.intake.accept([bystander, again], "host:2:other", 30)
+    for item in (again, bystander):
+        with pytest.raises(NotFound):
+            store.get_run(item.run_id)
