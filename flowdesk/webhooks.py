@@ -237,18 +237,30 @@ class WebhookIntake:
             for item in admitted[max(room, 0):]:
                 item.queued = True
         intake = self.store.intake
-        rows = [_new_run(a) for a in admitted]
-        try:
-            if intake.commits_off_loop:
-                await asyncio.to_thread(intake.accept, rows, self.engine.owner,
-                                        self.engine.lease_seconds)
-            else:
-                intake.accept(rows, self.engine.owner, self.engine.lease_seconds)
-        except StoreError as exc:
-            # one transaction: nothing of the group was kept
-            log.warning("webhook group of %d refused: %s", len(admitted), exc)
-            _answer_all([a.request for a in admitted + repeats], 503, _unavailable(exc))
-            return
+        keyed = [a for a in admitted if a.key]  # their run ids answer the repeats at the end
+        for attempt in (1, 2):
+            try:
+                await self._record(admitted)
+                break
+            except StoreError as exc:
+                # one transaction: nothing of the group was kept. When members carry keys,
+                # another worker may have recorded one of them since they were looked up:
+                # those members get that run and the rest are recorded once more
+                retry = attempt == 1 and any(a.key for a in admitted)
+                if retry:
+                    try:
+                        admitted, more = self._known_keys(admitted)
+                        repeats += more
+                    except StoreError:
+                        retry = False
+                if not retry:
+                    log.warning("webhook group of %d refused: %s", len(admitted), exc)
+                    _answer_all([a.request for a in admitted + repeats], 503,
+                                _unavailable(exc))
+                    return
+                if not admitted:
+                    _answer_repeats(repeats, {(a.scope, a.key): a.run_id for a in keyed})
+                    return
         try:
             await asyncio.to_thread(intake.sync)
         except OSError as exc:
@@ -268,7 +280,17 @@ class WebhookIntake:
                 self.carry_on(None, None, item.run_id)
             else:
                 self.carry_on(_snapshot(item), item.route.graph)
-        _answer_repeats(repeats, {(a.scope, a.key): a.run_id for a in admitted if a.key})
+        _answer_repeats(repeats, {(a.scope, a.key): a.run_id for a in keyed})
+
+    async def _record(self, admitted: list[_Admitted]) -> None:
+        """The group's runs in one transaction (off the loop where the database allows)."""
+        intake = self.store.intake
+        rows = [_new_run(a) for a in admitted]
+        if intake.commits_off_loop:
+            await asyncio.to_thread(intake.accept, rows, self.engine.owner,
+                                    self.engine.lease_seconds)
+        else:
+            intake.accept(rows, self.engine.owner, self.engine.lease_seconds)
 
     def _known_keys(self, admitted: list[_Admitted]) -> tuple[list[_Admitted],
                                                                list[_Admitted]]:

@@ -240,3 +240,37 @@ def test_a_half_edited_draft_is_never_what_a_webhook_runs(served: Served,
         assert status_of(answer) == 404
     finally:
         desk.close()
+
+
+def test_a_key_recorded_by_another_worker_meanwhile_gets_that_run_not_a_503(
+        served: Served, tmp_path: Path) -> None:
+    """Two workers can look a key up at the same moment and both find nothing; the second
+    to record it is refused by the database. Its request then gets the first worker's run
+    (202, created false), not a 503. The other worker writes through its own connection
+    in the window between this worker's look-up and its insert."""
+    other = open_store(tmp_path / "f.db")  # the other worker's connection
+    intake = served.store.intake
+    real_accept = intake.accept
+    recorded: list[str] = []
+
+    def accept_after_the_other_worker(*args: Any, **kwargs: Any) -> None:
+        if not recorded:
+            workflow, version = other.get_workflow("in")
+            run, created = other.create_run(workflow, {}, workflow_version=version,
+                                            idempotency_key="K-race")
+            assert created
+            recorded.append(run.id)
+        real_accept(*args, **kwargs)
+
+    intake.accept = accept_after_the_other_worker  # type: ignore[method-assign]
+    try:
+        answer = served.raw(_post("/hooks/in", b"{}",
+                                  "Idempotency-Key: K-race\r\nConnection: close\r\n"))
+    finally:
+        intake.accept = real_accept  # type: ignore[method-assign]
+        other.close()
+    assert status_of(answer) == 202, answer
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["run_id"] == recorded[0] and body["created"] is False
+    keyed = [r for r in served.store.list_runs() if r.id == recorded[0]]
+    assert len(keyed) == 1 and len(served.store.list_runs()) == 1  # one run, the other's
