@@ -69,9 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _sandbox_worker.main()
         return EXIT_OK
     parser = build_parser()
-    if not argv or (len(argv) == 1 and argv[0].endswith(".json") and Path(argv[0]).exists()):
-        argv = ["gui", *argv]
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_app_by_default(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -92,3 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _app_by_default(argv: list[str]) -> list[str]:
+    """No command means the desktop app, as a double-click does: `flowdesk`, `flowdesk
+    FILE.json`, and the same after global options (`flowdesk --db URL [FILE.json]`)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        if argv[at] in ("-h", "--help", "--version"):
+            return argv
+        at += 2 if argv[at] == "--db" else 1
+    rest = argv[at:]
+    if not rest or (len(rest) == 1 and rest[0].endswith(".json") and Path(rest[0]).exists()):
+        return [*argv[:at], "gui", *rest]
+    return argv

@@ -22,7 +22,11 @@ class Database:
         self.url = url
         with guard(url):
             self.db: sa.Engine = create_db_engine(url, busy_timeout)
-            migrate(self.db)
+            try:
+                migrate(self.db)
+            except BaseException:
+                self.db.dispose()  # a database it cannot open keeps no connection open
+                raise
         self._writer = self.db.execution_options(flowdesk_write=True)
 
     def read(self) -> Any:

@@ -140,8 +140,15 @@ def migrate(engine: sa.Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                          {"key": MIGRATION_LOCK_KEY})
-        if _current_revision(conn) == HEAD_REVISION:
+        current = _current_revision(conn)
+        if current == HEAD_REVISION:
             return
+        if current is not None and not (current.isdigit() and current < HEAD_REVISION):
+            # not one this flowdesk knows: a newer flowdesk made it. Touch nothing.
+            raise StoreError(
+                f"the database {engine.url.render_as_string(hide_password=True)} was made by "
+                f"a newer flowdesk (schema revision {current!r}; this one knows up to "
+                f"{HEAD_REVISION!r}): upgrade flowdesk to open it")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

@@ -21,6 +21,7 @@ from flowdesk.model.errors import FlowdeskError
 from flowdesk.resources import examples_dir
 from flowdesk.ui.dialogs import LibraryDialog, WelcomeDialog
 from flowdesk.ui.face import WindowShell
+from flowdesk.ui.open_database import ask_and_open_database
 
 __all__ = ["RECENT_LIMIT", "LibraryController"]
 
@@ -154,6 +155,13 @@ class LibraryController:
         self.shell.notify(f"Published '{doc.name}' as version {version}" if version != before
                           else f"'{doc.name}' is unchanged: version {version} stays live")
         self.shell.update_title()
+
+    def open_database_dialog(self) -> int | None:
+        """File → Open database…: another database in a new window (its pid)."""
+        pid = ask_and_open_database(self.parent, self.library.store.url)
+        if pid is not None:
+            self.shell.notify("Opening the database in a new window")
+        return pid
 
     def rename_dialog(self) -> None:
         if self.shell.doc is None:

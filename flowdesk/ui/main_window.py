@@ -42,7 +42,7 @@ from flowdesk.ui.dialogs import RunInputDialog, WelcomeDialog
 from flowdesk.ui.library_controller import LibraryController
 from flowdesk.ui.menus import WindowActions
 from flowdesk.ui.mime import workflow_files
-from flowdesk.ui.notifications import Notifier, SaveIndicator
+from flowdesk.ui.notifications import Notifier, SaveIndicator, database_label
 from flowdesk.ui.panels.approvals import ApprovalsInbox
 from flowdesk.ui.panels.inspector import Inspector
 from flowdesk.ui.panels.palette import Palette
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.canvas_actions: CanvasActions | None = None
         self._doc_connections: list[tuple[SignalInstance, Any]] = []
         self._title_version = ""  # " (version 2)": see update_title
+        self._where = database_label(library.store.url)  # "team.db — ": another database
         self.versions = WorkflowVersions(library.store)
         self.settings = app_settings()
         self.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
@@ -250,7 +251,7 @@ class MainWindow(QMainWindow):
             return self.setWindowTitle("flowdesk")
         mark = (" •" if self.library.has_pending_save() else "") + (
             " — NOT SAVED" if self.library.save_error else "")
-        self.setWindowTitle(f"{self.doc.name}{self._title_version}{mark} — flowdesk")
+        self.setWindowTitle(f"{self.doc.name}{self._title_version}{mark} — {self._where}flowdesk")
 
     def _update_actions(self, *_: Any) -> None:
         run = self.runs.current_run

@@ -15,8 +15,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from flowdesk.document.library import WorkflowLibrary
+from flowdesk.model.errors import StoreError
+from flowdesk.store.database import database_url
 
-__all__ = ["NOTICE_MS", "Notifier", "SaveIndicator"]
+__all__ = ["NOTICE_MS", "Notifier", "SaveIndicator", "database_label"]
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +68,18 @@ class SaveIndicator(QObject):
         self.label.setVisible(bool(message))
         self._notifier.notify(message or "Saved again: all edits are stored")
         self._title_changed()
+
+
+def database_label(url: str) -> str:
+    """What the window title adds for a window on another database than the usual one
+    (``$FLOWDESK_DB``, else the data folder's file): ``"team.db — "``, ``"db.example/flows — "``
+    (never a password), so two windows on two databases are told apart; ``""`` otherwise."""
+    try:
+        if url == database_url(None):
+            return ""
+    except StoreError:
+        pass
+    if url.startswith("sqlite:///"):
+        return f"{url.rsplit('/', 1)[-1]} — "
+    rest = url.split("://", 1)[-1].split("?", 1)[0]
+    return f"{rest.rsplit('@', 1)[-1]} — "

@@ -128,3 +128,20 @@ def test_processes_opening_a_new_file_together_migrate_it_once(tmp_path: Path) -
     results = [(p.wait(60), p.communicate()[1]) for p in procs]
     assert all(code == 0 for code, _ in results), results
     assert open_store(db).list_workflows() == []
+
+
+def test_a_database_from_a_newer_flowdesk_is_refused_clearly_and_left_alone(
+        db_url: str) -> None:
+    first = open_store(db_url)
+    first.save_workflow(Workflow.model_validate({"name": "kept", "nodes": []}))
+    first.close()
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0042'"))
+    with pytest.raises(StoreError, match=r"made by a newer flowdesk.*'0042'.*upgrade flowdesk"):
+        open_store(db_url)
+    with engine.connect() as conn:  # untouched: its revision and its data
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+            == "0042"
+        assert conn.execute(sa.text("SELECT name FROM workflows")).scalars().all() == ["kept"]
+    engine.dispose()

@@ -87,13 +87,24 @@ def test_the_title_marks_an_unsaved_edit_apart_from_an_unpublished_draft(window,
     window.new_workflow()
     doc = window.doc
     window.files.save_version(note="")
-    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk"
+    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk.db — flowdesk"
     doc.undo_stack.push(AddItemsCommand(doc, [_step("a", 0, 1)], [], "Add"))
     # the edit is not written yet: the dot says so
-    assert window.windowTitle().endswith(" • — flowdesk")
+    assert window.windowTitle().endswith(" • — flowdesk.db — flowdesk")
     qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
     # written to the draft: no dot, but the draft is not what runs
     qtbot.waitUntil(lambda: window.windowTitle() == (
-        f"{doc.name} (draft differs from live version {doc.version}) — flowdesk"), timeout=2000)
+        f"{doc.name} (draft differs from live version {doc.version}) — flowdesk.db — flowdesk"), timeout=2000)
     window.files.save_version(note="")
-    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk"
+    assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk.db — flowdesk"
+
+
+def test_the_title_names_the_database_when_it_is_not_the_usual_one(
+        qtbot, tmp_path, monkeypatch) -> None:
+    from flowdesk.ui.notifications import database_label
+
+    monkeypatch.setenv("FLOWDESK_DB", str(tmp_path / "mine.db"))
+    assert database_label(f"sqlite:///{tmp_path / 'mine.db'}") == ""  # the usual one
+    assert database_label(f"sqlite:///{tmp_path / 'team.db'}") == "team.db — "
+    assert database_label("postgresql+psycopg://ann:pw@db.example:5432/flows?sslmode=require") \
+        == "db.example:5432/flows — "  # never the password
