@@ -155,6 +155,8 @@ class App:
         """Wait for a visible window of this process whose title contains ``title_part``."""
         assert self.proc is not None
 
+        seen: list[str] = []
+
         def find() -> str:
             assert self.proc is not None
             if self.proc.poll() is not None:
@@ -164,10 +166,16 @@ class App:
                           "--name", "."], check=False)
             # read each window's name now: a search by name can match a window whose
             # title has just changed
+            found = ""
             for win in out.split():
                 if title_part in self.x(["xdotool", "getwindowname", win], check=False):
-                    return win
-            return ""
+                    found = win
+                    break
+            # the same window on two looks in a row: one that is being replaced while the
+            # app starts (seen once as a BadWindow a moment later) is not taken
+            stable = found if found and seen[-1:] == [found] else ""
+            seen.append(found)
+            return stable
 
         win = wait_until(f"a window titled '{title_part}'", find, timeout)
         if title_part == "— flowdesk":

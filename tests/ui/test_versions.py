@@ -94,7 +94,8 @@ def test_the_title_marks_an_unsaved_edit_apart_from_an_unpublished_draft(window,
     qtbot.waitUntil(lambda: not window.library.has_pending_save(), timeout=5000)
     # written to the draft: no dot, but the draft is not what runs
     qtbot.waitUntil(lambda: window.windowTitle() == (
-        f"{doc.name} (draft differs from live version {doc.version}) — flowdesk.db — flowdesk"), timeout=2000)
+        f"{doc.name} (draft differs from live version {doc.version}) — flowdesk.db — flowdesk"),
+        timeout=2000)
     window.files.save_version(note="")
     assert window.windowTitle() == f"{doc.name} (version {doc.version}) — flowdesk.db — flowdesk"
 
