@@ -25,6 +25,7 @@ from flowdesk.cli.common import (
     parse_json,
     worst,
 )
+from flowdesk.model.errors import StoreError
 from flowdesk.model.run import RunSnapshot
 from flowdesk.model.status import RunStatus
 
@@ -58,7 +59,11 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"({run.status.value}); returning that run", file=sys.stderr)
         if run.status is not RunStatus.PENDING:
             return emit_result(run, args)
-    return asyncio.run(carry_on(runtime, run.id, args))
+    try:
+        return asyncio.run(carry_on(runtime, run.id, args))
+    except StoreError as exc:  # the database went away mid-run: say what became of the run
+        raise StoreError(f"{exc}\nrun {run.id[:8]} is kept as far as its last recorded step; "
+                         "once the database is back, `flowdesk resume` carries it on") from None
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
