@@ -65,7 +65,7 @@ class WindowActions:
                           tip="Open, rename, duplicate or delete workflows")
         self.act_open_file = a("Open file…", files.open_file_dialog, "Ctrl+Shift+O", file_menu)
         file_menu.addMenu(files.recent_menu)
-        self.act_open_db = a("Open database…", files.open_database_dialog, None, file_menu,
+        self.act_open_db = a("Open data&base…", files.open_database_dialog, None, file_menu,
                              tip="Open another database (a file, or a team's PostgreSQL) "
                                  "in a new window")
         self.act_import = a("Import…", files.import_dialog, "Ctrl+I", file_menu,

@@ -209,3 +209,29 @@ def test_ux_f_a_workflow_file_dropped_on_the_window_opens(app: App, tmp_path: Pa
         source.kill()
         source.wait(10)
     quit_app(app)
+
+
+def test_ux_g_open_another_database_in_a_new_window(app: App, tmp_path: Path) -> None:
+    team = tmp_path / "team.db"
+    subprocess.run([sys.executable, "-m", "flowdesk", "--db", str(team), "import",
+                    str(Path(__file__).parents[2] / "resources/examples/order-batch.json")],
+                   check=True, capture_output=True)
+    start_empty(app)
+    app.key("alt+f")
+    app.key("b")  # File → Open data&base…
+    dialog = app.wait_window("Open database")
+    app.activate(dialog)
+    app.key("ctrl+a")
+    app.type(str(team))
+    app.key("Return")
+    window = wait_until("a window on team.db", lambda: app.x(
+        ["xdotool", "search", "--onlyvisible", "--name", "team.db — flowdesk"],
+        check=False).split())[0]
+    pid = int(app.x(["xdotool", "getwindowpid", window]).strip())
+    try:
+        assert pid != app.proc.pid  # a window of its own process, on its own database
+        assert "Order batch" in app.x(["xdotool", "getwindowname", window])
+        assert app.alive and "team.db" not in app.title()  # the first window is as it was
+    finally:
+        subprocess.run(["kill", str(pid)], check=False)
+    quit_app(app)

@@ -23,7 +23,7 @@ def _opened_files(pid: int) -> set[str]:
 
 
 def test_a_database_opens_in_a_new_flowdesk_window(window, tmp_path: Path) -> None:
-    assert window.menus.act_open_db.text() == "Open database…"
+    assert window.menus.act_open_db.text() == "Open data&base…"
     team = tmp_path / "team.db"
     pid, problem = open_database(f"  {team}  ")
     assert problem == "" and pid is not None
