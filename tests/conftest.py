@@ -12,7 +12,7 @@ import pytest
 from flowdesk.engine import Engine
 from flowdesk.store import Store, open_store
 from tests.helpers.httpserver import LoopbackServer
-from tests.helpers.postgres import PostgresCluster, available
+from tests.helpers.postgres import PostgresCluster, start_cluster
 from tests.helpers.registry import Journal, small_registry
 
 
@@ -53,12 +53,7 @@ def http_server() -> Iterator[LoopbackServer]:
 def postgres() -> Iterator[PostgresCluster]:
     """One throw-away PostgreSQL server for the session (skipped where it cannot start here;
     a failure under CI=true, which installs it)."""
-    reason = available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL tests cannot run: {reason}")
-        pytest.skip(reason)
-    cluster = PostgresCluster().start()
+    cluster = start_cluster()
     yield cluster
     cluster.stop()
 

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["PostgresCluster", "available"]
+__all__ = ["PostgresCluster", "available", "start_cluster"]
 
 _BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 _counter = itertools.count(1)
@@ -72,3 +72,16 @@ class PostgresCluster:
             _as_postgres(f"{self.bin}/pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_cluster() -> PostgresCluster:
+    """A started throw-away server; skips the test where one cannot start here, and fails it
+    under ``CI=true`` (CI installs PostgreSQL)."""
+    import pytest
+
+    reason = available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests cannot run: {reason}")
+        pytest.skip(reason)
+    return PostgresCluster().start()

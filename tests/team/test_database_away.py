@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.postgres import PostgresCluster, _as_postgres, available
+from tests.helpers.postgres import PostgresCluster, _as_postgres, start_cluster
 
 
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:
-    reason = available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL tests cannot run: {reason}")
-        pytest.skip(reason)
-    server = PostgresCluster().start()
+    server = start_cluster()
     yield server
     server.stop()
 
