@@ -45,6 +45,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     workflow, pins = split_pins(load_file(args.file))
     if args.name:
         workflow = workflow.model_copy(update={"name": args.name})
+    from flowdesk.engine.layout import place_if_unplaced
+
+    place_if_unplaced(workflow)  # a file without positions is stored laid out
     problems = validate(workflow, step_registry())
     if problems and not args.force:
         raise WorkflowInvalid(problems, f"{args.file}")

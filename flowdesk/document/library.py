@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdesk.document.document import WorkflowDocument
+from flowdesk.engine.layout import place_if_unplaced
 from flowdesk.engine.registry import StepRegistry
 from flowdesk.importers import load_workflow_file
 from flowdesk.model.errors import Problem, StoreError
@@ -226,6 +227,7 @@ class WorkflowLibrary(QObject):
         is taken) and remember where it came from; returns its name. An n8n export is
         converted; what it could not translate is left in ``import_problems``."""
         workflow, pins = split_pins(self._load(path))
+        place_if_unplaced(workflow)  # a file without positions opens laid out, not piled up
         workflow.name = self.unique_name(workflow.name) if self.store.has_workflow(
             workflow.name) else workflow.name
         self.store.save_workflow(workflow, new_version=True)

@@ -116,3 +116,18 @@ def test_export_adds_json_and_save_as_continues_in_a_copy(window, tmp_path) -> N
     assert "already exists" in window.last_notice
     file_menu = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert {"Save as…", "Import…", "Export…"} <= set(file_menu)
+
+
+def test_a_file_without_positions_opens_laid_out_not_piled_up(window, tmp_path) -> None:
+    path = tmp_path / "hand-written.json"
+    path.write_text(json.dumps({"name": "Hand written", "nodes": [
+        {"id": i, "type": "transform", "data": {"config": {"output": 1}}} for i in "abc"],
+        "edges": [{"id": "e1", "source": "a", "target": "b"},
+                  {"id": "e2", "source": "b", "target": "c"}]}))
+    window.open_file(str(path))
+    assert window.doc.name == "Hand written"
+    from flowdesk.ui.canvas.items import NODE_W
+
+    xs = [window.scene.node_items[i].pos().x() for i in "abc"]  # drawn where the model says
+    assert xs == [n.position.x for n in window.doc.workflow.nodes]
+    assert xs[1] - xs[0] >= NODE_W and xs[2] - xs[1] >= NODE_W  # side by side, apart
