@@ -45,14 +45,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     workflow, pins = split_pins(load_file(args.file))
     if args.name:
         workflow = workflow.model_copy(update={"name": args.name})
-    from flowdesk.engine.layout import place_if_unplaced
-
-    place_if_unplaced(workflow)  # a file without positions is stored laid out
     problems = validate(workflow, step_registry())
     if problems and not args.force:
         raise WorkflowInvalid(problems, f"{args.file}")
     store = open_store(args)
     existed = store.has_workflow(workflow.name)
+    from flowdesk.engine.layout import place_if_unplaced
+
+    # a file without positions is stored laid out; an update keeps the stored steps' places
+    place_if_unplaced(workflow, store.get_draft(workflow.name)[0] if existed else None)
     version, created = store.versions.publish(workflow, args.note)
     verb = "imported" if not existed else "updated" if created else "unchanged, kept"
     print(f"{verb} '{workflow.name}' (version {version})")

@@ -62,14 +62,18 @@ def layered_layout(workflow: Workflow, x_gap: float = 280.0, y_gap: float = 120.
     return positions
 
 
-def place_if_unplaced(workflow: Workflow) -> bool:
+def place_if_unplaced(workflow: Workflow, keep_from: Workflow | None = None) -> bool:
     """A workflow whose steps all sit at one point (a file written by hand or by a script,
     with no positions) is laid out, so it does not open as one pile of steps; True when it
-    was. A workflow with any position of its own is left exactly as it is."""
+    was. Steps that ``keep_from`` (the stored workflow this file updates) has keep their
+    places there, so an update moves nothing the person placed. A workflow with any position
+    of its own is left exactly as it is."""
     spots = {(n.position.x, n.position.y) for n in workflow.nodes}
     if len(workflow.nodes) < 2 or len(spots) > 1:
         return False
+    kept = {n.id: n.position for n in keep_from.nodes} if keep_from is not None else {}
     for node_id, (x, y) in layered_layout(workflow).items():
         node = workflow.node(node_id)
-        node.position.x, node.position.y = x, y
+        old = kept.get(node_id)
+        node.position.x, node.position.y = (old.x, old.y) if old is not None else (x, y)
     return True
