@@ -13,6 +13,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -48,6 +49,7 @@ __all__ = [
     "open_runtime",
     "open_store",
     "parse_json",
+    "started",
     "worst",
 ]
 
@@ -105,6 +107,14 @@ def worst(runs: list[RunSnapshot]) -> int:
         if code in codes:
             return code
     return EXIT_OK
+
+
+def started() -> None:
+    """A command that carries runs on is ready to: what start-up built (modules, the
+    workflow, the runtime) is frozen out of the garbage collector's passes, which the
+    command line turned off for start-up (flowdesk.cli.main), and collection goes on."""
+    gc.freeze()
+    gc.enable()
 
 
 def open_store(args: argparse.Namespace) -> Store:
@@ -198,6 +208,7 @@ async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace) -> i
     if not getattr(args, "quiet", False):
         engine.bus.subscribe(ProgressPrinter(run_id))
     after = runtime.store.last_seq(run_id)
+    started()
     try:
         try:
             run = await engine.execute(run_id)

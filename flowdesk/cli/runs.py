@@ -23,6 +23,7 @@ from flowdesk.cli.common import (
     open_runtime,
     open_store,
     parse_json,
+    started,
     worst,
 )
 from flowdesk.model.errors import StoreError
@@ -136,6 +137,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return asyncio.run(carry_on(runtime, store.resolve_run_id(args.run_id), args))
     if not args.quiet:
         runtime.engine.bus.subscribe(ProgressPrinter())
+    started()
 
     async def go() -> list[RunSnapshot]:
         try:
@@ -162,6 +164,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     runtime = open_runtime(store)
     if not args.quiet:
         runtime.engine.bus.subscribe(ProgressPrinter(run_id))
+    started()
 
     async def go() -> RunSnapshot:
         try:
