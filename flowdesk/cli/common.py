@@ -198,11 +198,15 @@ def emit_result(run: RunSnapshot, args: argparse.Namespace) -> int:
     return exit_code(run)
 
 
-async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace) -> int:
+async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace, *,
+                   fresh: RunSnapshot | None = None, workflow: Workflow | None = None) -> int:
     """Execute the run in this process; if another live process executes it, follow it.
-    The runtime is closed afterwards."""
+    The runtime is closed afterwards. ``fresh`` and ``workflow``: the run this process has
+    just recorded (claimed by its engine) and its validated definition, which the engine
+    then neither reads back nor parses again."""
     from flowdesk.cli.format import ProgressPrinter
     from flowdesk.engine import RunClaimed
+    from flowdesk.engine.graph import WorkflowGraph
 
     engine = runtime.engine
     if not getattr(args, "quiet", False):
@@ -211,7 +215,9 @@ async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace) -> i
     started()
     try:
         try:
-            run = await engine.execute(run_id)
+            run = await engine.execute(
+                run_id, fresh=fresh,
+                graph=WorkflowGraph(workflow) if fresh is not None and workflow else None)
         except RunClaimed:
             print(f"flowdesk: run {run_id[:8]} is executed by another process; following it",
                   file=sys.stderr)

@@ -61,7 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if run.status is not RunStatus.PENDING:
             return emit_result(run, args)
     try:
-        return asyncio.run(carry_on(runtime, run.id, args))
+        return asyncio.run(carry_on(runtime, run.id, args, fresh=run if created else None,
+                                    workflow=workflow))
     except StoreError as exc:  # the database went away mid-run: say what became of the run
         raise StoreError(f"{exc}\nrun {run.id[:8]} is kept as far as its last recorded step; "
                          "once the database is back, `flowdesk resume` carries it on") from None
