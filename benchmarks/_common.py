@@ -19,6 +19,18 @@ class Figure:
     unit: str
     target: str = ""
     baseline: float | None = None  # the same-run floor this figure is compared with
+    limit: float | None = None  # a target: the median (÷ baseline, if any) must be ≤ this
+
+    @property
+    def value(self) -> float:
+        return self.median / self.baseline if self.baseline else self.median
+
+    def verdict(self) -> str | None:
+        """"met"/"NOT met" with the figure, for a figure with a target."""
+        if self.limit is None:
+            return None
+        met = "met    " if self.value <= self.limit else "NOT met"
+        return f"{met} {self.name}: {self.value:,.2f} (target ≤ {self.limit:g}; {self.target})"
 
     @property
     def median(self) -> float:
@@ -69,3 +81,24 @@ def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})}, check=True,
                    timeout=120)
     return (time.perf_counter() - start) * 1000
+
+
+def run_cli(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command to its end (it must succeed): its wall time (ms) and peak RSS (MB)."""
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    assert proc.stderr is not None
+    proc.stderr.read()  # progress lines are printed, and read, as a terminal would
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = (time.perf_counter() - start) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd} exited {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -13,12 +13,13 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import Figure, chain, child, wall  # noqa: E402
+from _common import Figure, chain, child, fan_out, median, run_cli, wall  # noqa: E402
 
 PY = sys.executable
 
@@ -27,6 +28,58 @@ def script(name: str, *args: object) -> dict:
     code = f"import runpy, sys; sys.argv = ['x', *{[str(a) for a in args]!r}]; " \
            f"runpy.run_path({str(HERE / name)!r}, run_name='__main__')"
     return child(code)
+
+
+def _last_run_seconds(db: Path) -> float:
+    """The active time of the newest run in ``db`` (what `flowdesk run` reports)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT active_seconds FROM runs ORDER BY created_at DESC "
+                           "LIMIT 1").fetchone()
+    return float(row[0])
+
+
+def cli_figures(tmp: Path, runs: int, floor: Figure, add: Callable[[Figure], None]) -> None:
+    """The command line's targets, each beside its floor measured in the same runs:
+    start-up (a 20-step run vs `import sqlalchemy, pydantic`), the cost per step of a run
+    through `flowdesk run` (read, validate, run, persist, print), and a 10,000-step run
+    (whole command vs the run's own time, peak RSS)."""
+    files = {"20": chain(20), "1": chain(1), "chain": chain(2000), "fan": fan_out(1999),
+             "10k": chain(10_000)}
+    for name, definition in files.items():
+        (tmp / f"{name}.json").write_text(json.dumps(definition))
+    db = tmp / "cli.db"
+    env = {"FLOWDESK_DB": str(db), "FLOWDESK_HOME": str(tmp)}
+
+    def cli(name: str, *extra: str) -> tuple[float, float]:
+        return run_cli([PY, "-m", "flowdesk", "run", *extra, str(tmp / f"{name}.json")], env)
+
+    cli("1")  # creates the database
+    imports, start20 = [], []
+    per_step: dict[str, list[float]] = {"chain": [], "fan": []}
+    for _ in range(runs):  # interleaved, so that both sides see the same machine
+        imports.append(wall([PY, "-c", "import sqlalchemy, pydantic"]))
+        start20.append(cli("20", "-q")[0])
+        one = cli("1")[0]
+        for shape in per_step:
+            per_step[shape].append((cli(shape)[0] - one) / 1999 * 1000)
+    add(Figure("floor: `python -c \"import sqlalchemy, pydantic\"`", imports, "ms"))
+    add(Figure("CLI: `flowdesk run` 20-step chain (-q)", start20, "ms", "≤ 1.3× import floor",
+               median(imports), limit=1.3))
+    for shape, values in per_step.items():
+        add(Figure(f"CLI: per step, `flowdesk run` ×2,000 {shape} − ×1 (printed)", values,
+                   "µs/step", "≤ 3× floor", floor.median, limit=3))
+    whole, ratio, rss = [], [], []
+    for _ in range(max(2, runs - 2)):
+        ms, mb = cli("10k", "-q")
+        whole.append(ms)
+        ratio.append(ms / 1000 / _last_run_seconds(db))
+        rss.append(mb)
+    add(Figure("CLI: `flowdesk run` 10,000-step chain, whole command", whole, "ms"))
+    add(Figure("CLI: same, whole command ÷ the run's own time", ratio, "×", "≤ 1.5×",
+               limit=1.5))
+    add(Figure("CLI: same, peak RSS", rss, "MB", "≤ 150 MB", limit=150))
 
 
 def main() -> int:
@@ -60,7 +113,15 @@ def main() -> int:
         add(Figure(f"scale: {shape} ×{big:,}", [r["per_step_us"] for r in results], "µs/step",
                    "flat with size", floor.median))
         add(Figure(f"scale: {shape} ×{big:,} peak RSS", [r["maxrss_mb"] for r in results],
-                   "MB", "< 300 MB"))
+                   "MB", "≤ 150 MB"))
+    small = [script("engine_child.py", "chain", 1000)["per_step_us"]
+             for _ in range(max(2, runs - 2))]
+    add(Figure("scale: chain ×1,000", small, "µs/step"))
+    tenk = [script("engine_child.py", "chain", 10_000)["per_step_us"]
+            for _ in range(max(2, runs - 2))]
+    add(Figure("scale: chain ×10,000 per step ÷ ×1,000 per step", [t / median(small)
+                                                                  for t in tenk],
+               "×", "≤ 1.1×", limit=1.1))
     history_n = 10_000 if args.quick else 100_000
     empty = [script("history_child.py", 0)["per_step_us"] for _ in range(max(2, runs - 2))]
     full = [script("history_child.py", history_n)["per_step_us"] for _ in range(max(2, runs - 2))]
@@ -72,16 +133,11 @@ def main() -> int:
                 for _ in range(runs)], "ms/step", "≤ 5 ms (n8n Code: ~15 ms)"))
 
     with tempfile.TemporaryDirectory() as tmp:
+        cli_figures(Path(tmp), runs, floor, add)
         wf = Path(tmp) / "small.json"
         wf.write_text(json.dumps(chain(5)))
         env = {"FLOWDESK_DB": str(Path(tmp) / "cli.db"), "FLOWDESK_HOME": tmp}
-        wall([PY, "-m", "flowdesk", "run", str(wf)], env)  # creates the database
         python = [wall([PY, "-c", "pass"]) for _ in range(runs)]
-        add(Figure("bare `python -c pass`", python, "ms"))
-        add(Figure("CLI: `flowdesk run` 5-step workflow",
-                   [wall([PY, "-m", "flowdesk", "run", "-q", str(wf)], env)
-                    for _ in range(runs)], "ms", "< 1,000 ms (n8n 4.3 s)",
-                   sorted(python)[len(python) // 2]))
         app_env = {**env, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    "FLOWDESK_EXIT_AFTER_PAINT": "1"}
         wall([PY, "-m", "flowdesk"], app_env)
@@ -114,6 +170,10 @@ def main() -> int:
               for r in rows]
     table = "\n".join(lines)
     print(table)
+    verdicts = [v for v in (f.verdict() for f in figures) if v is not None]
+    if verdicts:
+        print("\ntargets (medians, ratios to floors measured in the same run):")
+        print("\n".join(f"  {v}" for v in verdicts))
     (HERE / "results.md").write_text(
         f"Measured with `python benchmarks/run.py{' --quick' if args.quick else ''}` "
         f"({runs} runs per figure).\n\n{table}\n")

@@ -373,3 +373,18 @@ def test_no_command_means_the_app_also_after_global_options(tmp_path: Path) -> N
     assert _app_by_default(["--db", "x.db", "runs"]) == ["--db", "x.db", "runs"]
     assert _app_by_default(["--db", "x.db", "--help"]) == ["--db", "x.db", "--help"]
     assert _app_by_default(["nope.json"]) == ["nope.json"]  # not a file: argparse says so
+
+
+def test_each_command_is_registered_by_the_group_the_cli_imports_for_it() -> None:
+    # a command line naming a command builds only its group's parser (flowdesk.cli.COMMANDS)
+    import argparse
+
+    from flowdesk.cli import COMMANDS, build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> set[str]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return set(sub.choices)
+
+    assert commands(build_parser()) == set(COMMANDS)
+    for name in COMMANDS:
+        assert name in commands(build_parser(name))

@@ -14,23 +14,14 @@ Nothing of Qt, SQLAlchemy or the engine is imported until a command needs it.
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from flowdesk import __version__
-from flowdesk.cli import (
-    admin,
-    decisions,
-    gui,
-    runs,
-    serve,
-    teststep,
-    tokens,
-    versions,
-    workflows,
-)
 from flowdesk.cli.common import (
     DB_HELP,
     EXIT_BAD_INPUT,
@@ -39,14 +30,36 @@ from flowdesk.cli.common import (
     EXIT_PAUSED,
     CliParser,
 )
-from flowdesk.model.errors import FlowdeskError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_PAUSED", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_PAUSED",
+           "build_parser", "main"]
 
-COMMAND_GROUPS = (gui, runs, teststep, workflows, versions, decisions, admin, serve, tokens)
+# the command group (a module of flowdesk.cli) that registers each command: a command line
+# naming one imports only its group (tests/test_cli.py checks this against the parser)
+COMMAND_GROUPS = ("gui", "runs", "teststep", "workflows", "versions", "decisions", "admin",
+                  "serve", "tokens")
+COMMANDS = {
+    "gui": "gui",
+    **dict.fromkeys(("run", "runs", "show", "cancel", "resume", "retry"), "runs"),
+    **dict.fromkeys(("test-step", "pin", "pins"), "teststep"),
+    **dict.fromkeys(("validate", "import", "export", "workflows", "steps"), "workflows"),
+    **dict.fromkeys(("versions", "diff", "restore"), "versions"),
+    **dict.fromkeys(("approve", "reject", "send-event", "approvals"), "decisions"),
+    **dict.fromkeys(("prune", "install-desktop", "secrets", "config"), "admin"),
+    "serve": "serve",
+    "tokens": "tokens",
+}
+# commands whose start-up runs without the cyclic garbage collector: start-up allocates what
+# lives on (modules, classes, the parsed workflow), so collections then only cost time (a
+# fifth of a `flowdesk run`); those that execute runs turn it back on once started, with
+# what start-up built frozen out of later collections (flowdesk.cli.common.started)
+_QUICK_START = frozenset({"run", "resume", "retry", "validate", "show", "runs", "steps",
+                          "workflows", "export", "import"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``command`` only the sub-commands of its group (what
+    parsing a command line that names it needs)."""
     parser = CliParser(prog="flowdesk", description="flowdesk: build and run workflows.")
     parser.add_argument("--db", metavar="PATH", help=DB_HELP)
     parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
@@ -56,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = CliParser(add_help=False)
     common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=DB_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
-    for group in COMMAND_GROUPS:
-        group.register(sub, common)
+    groups = (COMMANDS[command],) if command in COMMANDS else COMMAND_GROUPS
+    for group in groups:
+        importlib.import_module(f"flowdesk.cli.{group}").register(sub, common)
     return parser
 
 
@@ -68,8 +82,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _sandbox_worker.main()
         return EXIT_OK
-    parser = build_parser()
-    args = parser.parse_args(_app_by_default(argv))
+    argv = _app_by_default(argv)
+    command = _command_of(argv)
+    # the collector is off while a quick command starts, on for any other (flowdesk.__main__
+    # turns it off before the first import); it is on again when main returns
+    quick = command in _QUICK_START
+    if quick:
+        gc.disable()
+    else:
+        gc.enable()
+    try:
+        return _dispatch(build_parser(command), argv)
+    finally:
+        if quick:
+            gc.unfreeze()
+            gc.enable()
+
+
+def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    from flowdesk.model.errors import FlowdeskError
+
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -90,6 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command word of a command line (None: help, version or none)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        if argv[at] in ("-h", "--help", "--version"):
+            return None
+        at += 2 if argv[at] == "--db" else 1
+    return argv[at] if at < len(argv) else None
 
 
 def _app_by_default(argv: list[str]) -> list[str]:

@@ -13,6 +13,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -48,6 +49,7 @@ __all__ = [
     "open_runtime",
     "open_store",
     "parse_json",
+    "started",
     "worst",
 ]
 
@@ -105,6 +107,14 @@ def worst(runs: list[RunSnapshot]) -> int:
         if code in codes:
             return code
     return EXIT_OK
+
+
+def started() -> None:
+    """A command that carries runs on is ready to: what start-up built (modules, the
+    workflow, the runtime) is frozen out of the garbage collector's passes, which the
+    command line turned off for start-up (flowdesk.cli.main), and collection goes on."""
+    gc.freeze()
+    gc.enable()
 
 
 def open_store(args: argparse.Namespace) -> Store:
@@ -188,19 +198,26 @@ def emit_result(run: RunSnapshot, args: argparse.Namespace) -> int:
     return exit_code(run)
 
 
-async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace) -> int:
+async def carry_on(runtime: Runtime, run_id: str, args: argparse.Namespace, *,
+                   fresh: RunSnapshot | None = None, workflow: Workflow | None = None) -> int:
     """Execute the run in this process; if another live process executes it, follow it.
-    The runtime is closed afterwards."""
+    The runtime is closed afterwards. ``fresh`` and ``workflow``: the run this process has
+    just recorded (claimed by its engine) and its validated definition, which the engine
+    then neither reads back nor parses again."""
     from flowdesk.cli.format import ProgressPrinter
     from flowdesk.engine import RunClaimed
+    from flowdesk.engine.graph import WorkflowGraph
 
     engine = runtime.engine
     if not getattr(args, "quiet", False):
         engine.bus.subscribe(ProgressPrinter(run_id))
     after = runtime.store.last_seq(run_id)
+    started()
     try:
         try:
-            run = await engine.execute(run_id)
+            run = await engine.execute(
+                run_id, fresh=fresh,
+                graph=WorkflowGraph(workflow) if fresh is not None and workflow else None)
         except RunClaimed:
             print(f"flowdesk: run {run_id[:8]} is executed by another process; following it",
                   file=sys.stderr)

@@ -23,6 +23,7 @@ from flowdesk.cli.common import (
     open_runtime,
     open_store,
     parse_json,
+    started,
     worst,
 )
 from flowdesk.model.errors import StoreError
@@ -60,7 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if run.status is not RunStatus.PENDING:
             return emit_result(run, args)
     try:
-        return asyncio.run(carry_on(runtime, run.id, args))
+        return asyncio.run(carry_on(runtime, run.id, args, fresh=run if created else None,
+                                    workflow=workflow))
     except StoreError as exc:  # the database went away mid-run: say what became of the run
         raise StoreError(f"{exc}\nrun {run.id[:8]} is kept as far as its last recorded step; "
                          "once the database is back, `flowdesk resume` carries it on") from None
@@ -136,6 +138,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return asyncio.run(carry_on(runtime, store.resolve_run_id(args.run_id), args))
     if not args.quiet:
         runtime.engine.bus.subscribe(ProgressPrinter())
+    started()
 
     async def go() -> list[RunSnapshot]:
         try:
@@ -162,6 +165,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     runtime = open_runtime(store)
     if not args.quiet:
         runtime.engine.bus.subscribe(ProgressPrinter(run_id))
+    started()
 
     async def go() -> RunSnapshot:
         try:

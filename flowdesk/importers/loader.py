@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowdesk.importers.n8n import convert_n8n, is_n8n_export
+from flowdesk.importers.sniff import is_n8n_export
 from flowdesk.model.errors import Problem
 from flowdesk.model.workflow import Workflow
 
-__all__ = ["ImportResult", "load_workflow_data", "load_workflow_file"]
+__all__ = ["ImportResult", "is_n8n_export", "load_workflow_data", "load_workflow_file"]
 
 
 @dataclass
@@ -28,6 +28,9 @@ class ImportResult:
 
 def load_workflow_data(data: Any, where: str = "workflow") -> ImportResult:
     if is_n8n_export(data):
+        # the converter is imported only for an n8n file (a flowdesk file needs none of it)
+        from flowdesk.importers.n8n import convert_n8n
+
         workflow, problems = convert_n8n(data, where)
         return ImportResult(workflow, problems, "n8n")
     return ImportResult(Workflow.from_dict(data, where))

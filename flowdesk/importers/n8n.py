@@ -27,31 +27,14 @@ from typing import Any
 from flowdesk.importers.n8n_expr import PathPart
 from flowdesk.importers.n8n_nodes import Converted, NodeContext, role_of
 from flowdesk.importers.n8n_steps import convert_node
+from flowdesk.importers.sniff import is_n8n_export
 from flowdesk.model.errors import Problem, WorkflowFileError
 from flowdesk.model.workflow import ERROR_PORT, Workflow
 
 __all__ = ["convert_n8n", "is_n8n_export"]
 
-_PREFIXES = ("n8n-nodes-base.", "@n8n/", "n8n-nodes-")
 # $json.error / $json["error"] / $json['error'] in JSON-encoded parameters
 _READS_ERROR = re.compile(r"""\$json(\.error\b|\[\\?["']error)""")
-
-
-def is_n8n_export(data: Any) -> bool:
-    if not isinstance(data, Mapping):
-        return False
-    nodes = data.get("nodes")
-    if not isinstance(nodes, list) or not nodes:
-        return False
-    if not isinstance(data.get("connections", {}), Mapping):
-        return False
-    if not all(isinstance(n, Mapping) and isinstance(n.get("type"), str)
-               and isinstance(n.get("name"), str) for n in nodes):
-        return False
-    # community nodes ("@acme/n8n-nodes-x.y") count as long as one node is n8n's own, or
-    # every node has n8n's shape (a typeVersion and an [x, y] position)
-    return any(n["type"].startswith(_PREFIXES) for n in nodes) or all(
-        "typeVersion" in n and isinstance(n.get("position"), list) for n in nodes)
 
 
 def _slug(name: str) -> str:

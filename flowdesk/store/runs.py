@@ -90,6 +90,8 @@ class RunRepository:
         run_id = uuid.uuid4().hex
         now = time.time()
         scope: str | None = None
+        definition = workflow.to_dict()
+        input_text = dumps(input)
         try:
             with guard(self._db.url), self._db.write() as conn:
                 # a run of a stored workflow (it has a version) belongs to it; from a file,
@@ -102,9 +104,10 @@ class RunRepository:
                 conn.execute(runs.insert().values(
                     id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
                     workflow_version=workflow_version,
-                    definition=workflow.to_json(indent=None), status=RunStatus.PENDING.value,
-                    input=dumps(input), created_at=now, idempotency_key=idempotency_key,
-                    idempotency_scope=scope, owner=owner, lease_until=lease_until,
+                    definition=json.dumps(definition, ensure_ascii=False),
+                    status=RunStatus.PENDING.value, input=input_text, created_at=now,
+                    idempotency_key=idempotency_key, idempotency_scope=scope, owner=owner,
+                    lease_until=lease_until,
                     parent_run_id=parent_run_id, parent_step_id=parent_step_id,
                 ))
                 if workflow.nodes:
@@ -120,7 +123,20 @@ class RunRepository:
             if existing is None:
                 raise
             return existing, False
-        return self.get_run(run_id), True
+        # what get_run would read back, built from what was just written (every step
+        # pending) rather than read and parsed again: no validation pass, as for our rows
+        return RunSnapshot.model_construct(
+            id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
+            workflow_version=workflow_version, status=RunStatus.PENDING,
+            input=_loads(input_text),  # as read back: JSON values only
+            error=None, created_at=now, started_at=None, finished_at=None,
+            active_seconds=None, idempotency_key=idempotency_key,
+            parent_run_id=parent_run_id, parent_step_id=parent_step_id, attempt=1,
+            definition=definition,
+            steps={node.id: StepRunSnapshot.model_construct(
+                step_id=node.id, status=StepStatus.PENDING, output=None, error=None,
+                attempts=0, attempt_log=[], started_at=None, finished_at=None, state={},
+                branch=None) for node in workflow.nodes}), True
 
     def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None:
         """The current saved definition of the workflow a run belongs to, with its version

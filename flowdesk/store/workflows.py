@@ -24,9 +24,14 @@ from flowdesk.store.tables import runs, workflow_versions, workflows
 __all__ = ["WorkflowRepository", "dumps"]
 
 
+# json.dumps with options builds an encoder per call; the engine encodes several values per
+# step, so one encoder (it keeps no state between calls) is made once
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
 def dumps(value: Any) -> str:
     """The JSON text the store keeps (compact, unicode as is)."""
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 class WorkflowRepository:
