@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--sandbox-worker"]:  # the bundle's stand-in for `python -I worker.py`
         from flowdesk.engine import _sandbox_worker
 
+        gc.enable()  # the workers' code steps get the collector, as under `python -I`
         _sandbox_worker.main()
         return EXIT_OK
     argv = _app_by_default(argv)
