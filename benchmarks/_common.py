@@ -69,3 +69,20 @@ def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})}, check=True,
                    timeout=120)
     return (time.perf_counter() - start) * 1000
+
+
+def to_paint(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a window that prints "first paint at <epoch seconds>" on stderr and then quits:
+    (ms from process start to that paint, ms to the process's end)."""
+    import os
+    import re
+
+    start = time.time()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    total = (time.perf_counter() - t0) * 1000
+    found = re.search(r"first paint at ([0-9.]+)", proc.stderr)
+    if not found:
+        raise RuntimeError(f"no first paint reported: {proc.stderr[-2000:]}")
+    return (float(found.group(1)) - start) * 1000, total

@@ -1,5 +1,6 @@
-"""Canvas figures (offscreen Qt): open a 1,000-node / 1,500-edge workflow, repaint it while
-panning and zooming, auto-layout it, and feed 10,000 engine events a second to the canvas
+"""Canvas figures (offscreen Qt): open an N-node / 1.5·N-edge workflow (argv[1], default
+1,000), repaint it while panning and zooming (the first, cache-filling paint included),
+auto-layout it, and feed R engine events a second (argv[2], default 10,000) to the canvas
 through the RunController while measuring the longest gap between UI timer ticks."""
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def main() -> None:
     app = QApplication([])
     theme.apply_theme(app, "light")
     registry = default_registry()
-    definition = big_workflow()
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
+    definition = big_workflow(n, n * 3 // 2)
     out: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -97,7 +100,7 @@ def main() -> None:
     layered_layout(doc.workflow)
     out["layout_ms"] = (time.perf_counter() - start) * 1000
 
-    # live updates: 10,000 events a second for 2 s through the RunController
+    # live updates: `rate` events a second for 2 s through the RunController
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     store = open_store(os.path.join(tempfile.mkdtemp(), "c.db"))
@@ -109,13 +112,13 @@ def main() -> None:
     kinds = [EventType.STEP_STARTED, EventType.STEP_COMPLETED]
     state: dict[str, float] = {"seq": 0, "sent": 0, "t0": 0.0}
 
-    def burst() -> None:  # catch up to 10,000 events a second of wall time
-        due = int((time.perf_counter() - state["t0"]) * 10_000) - state["sent"]
+    def burst() -> None:  # catch up to `rate` events a second of wall time
+        due = int((time.perf_counter() - state["t0"]) * rate) - state["sent"]
         for _ in range(max(due, 0)):
             state["seq"] += 1
             i = state["seq"]
             controller.engine.bus.publish(RunEvent.model_construct(
-                run_id="bench", seq=i, type=kinds[i % 2], step_id=f"n{(i // 2) % 1000}",
+                run_id="bench", seq=i, type=kinds[i % 2], step_id=f"n{(i // 2) % n}",
                 ts=time.time(), payload={"attempt": 1, "duration_ms": 1.0}))
         state["sent"] += max(due, 0)
 
