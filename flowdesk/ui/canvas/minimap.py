@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from flowdesk.ui.theme import current_theme
-
-if TYPE_CHECKING:
-    from flowdesk.ui.canvas.view import WorkflowView
 
 __all__ = ["MiniMap"]
 
@@ -42,7 +38,7 @@ class MiniMap(QGraphicsView):
     left), and it hides when the canvas is too small for it or every corner is taken.
     ``wanted`` is the user's View → Minimap choice."""
 
-    def __init__(self, main: WorkflowView) -> None:
+    def __init__(self, main: QGraphicsView) -> None:  # the canvas's WorkflowView
         super().__init__(main)
         self.main = main
         self.wanted = True
@@ -224,7 +220,7 @@ class MiniMap(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         if self._painting_cache:
             return
-        visible = self.main.visible_scene_rect()
+        visible = self.main.mapToScene(self.main.viewport().rect()).boundingRect()
         color = QColor(current_theme().selection)
         painter.setPen(QPen(color, 2 / max(self.transform().m11(), 1e-3)))
         color.setAlpha(30)
