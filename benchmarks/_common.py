@@ -19,6 +19,7 @@ class Figure:
     unit: str
     target: str = ""
     baseline: float | None = None  # the same-run floor this figure is compared with
+    goal: Callable[[float, float | None], bool] | None = None  # (median, ratio) -> met?
 
     @property
     def median(self) -> float:
@@ -26,9 +27,13 @@ class Figure:
 
     def row(self) -> list[str]:
         lo, hi = min(self.values), max(self.values)
-        ratio = f"{self.median / self.baseline:.1f}×" if self.baseline else ""
+        times = self.median / self.baseline if self.baseline else None
+        ratio = f"{times:.1f}×" if times is not None else ""
+        target = self.target
+        if self.goal is not None:
+            target += " — met" if self.goal(self.median, times) else " — NOT met"
         return [self.name, f"{self.median:,.1f} {self.unit}", f"{lo:,.1f}–{hi:,.1f}", ratio,
-                self.target]
+                target]
 
 
 def repeat(fn: Callable[[], float], runs: int) -> list[float]:
