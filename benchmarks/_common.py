@@ -20,6 +20,7 @@ class Figure:
     target: str = ""
     baseline: float | None = None  # the same-run floor this figure is compared with
     limit: float | None = None  # a target: the median (÷ baseline, if any) must be ≤ this
+    goal: Callable[[float, float | None], bool] | None = None  # (median, ratio) -> met?
 
     @property
     def value(self) -> float:
@@ -27,6 +28,11 @@ class Figure:
 
     def verdict(self) -> str | None:
         """"met"/"NOT met" with the figure, for a figure with a target."""
+        if self.goal is not None:
+            times = self.median / self.baseline if self.baseline else None
+            met = "met    " if self.goal(self.median, times) else "NOT met"
+            shown = f"{times:,.2f}×" if times is not None else f"{self.median:,.1f} {self.unit}"
+            return f"{met} {self.name}: {shown} (target {self.target})"
         if self.limit is None:
             return None
         met = "met    " if self.value <= self.limit else "NOT met"
@@ -38,9 +44,13 @@ class Figure:
 
     def row(self) -> list[str]:
         lo, hi = min(self.values), max(self.values)
-        ratio = f"{self.median / self.baseline:.1f}×" if self.baseline else ""
+        times = self.median / self.baseline if self.baseline else None
+        ratio = f"{times:.1f}×" if times is not None else ""
+        target = self.target
+        if self.goal is not None:
+            target += " — met" if self.goal(self.median, times) else " — NOT met"
         return [self.name, f"{self.median:,.1f} {self.unit}", f"{lo:,.1f}–{hi:,.1f}", ratio,
-                self.target]
+                target]
 
 
 def repeat(fn: Callable[[], float], runs: int) -> list[float]:
@@ -102,3 +112,20 @@ def run_cli(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def to_paint(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a window that prints "first paint at <epoch seconds>" on stderr and then quits:
+    (ms from process start to that paint, ms to the process's end)."""
+    import os
+    import re
+
+    start = time.time()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    total = (time.perf_counter() - t0) * 1000
+    found = re.search(r"first paint at ([0-9.]+)", proc.stderr)
+    if not found:
+        raise RuntimeError(f"no first paint reported: {proc.stderr[-2000:]}")
+    return (float(found.group(1)) - start) * 1000, total

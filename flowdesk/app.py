@@ -165,8 +165,8 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
         from PySide6.QtCore import QTimer
 
         def painted() -> None:
-            print(f"flowdesk: first paint, title={window.windowTitle()!r}", file=sys.stderr,
-                  flush=True)
+            print(f"flowdesk: first paint at {time.time():.6f}, "
+                  f"title={window.windowTitle()!r}", file=sys.stderr, flush=True)
             window.close()
 
         window.repaint()

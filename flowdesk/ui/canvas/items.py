@@ -39,6 +39,8 @@ __all__ = ["ERROR_PORT_COLOR", "EdgeItem", "NodeItem", "NoteItem"]
 NODE_W, NODE_H = 220.0, 68.0
 PORT_R = 6.0
 PORT_LABEL_W = 64.0  # room for an output port's name, right of the node
+_EDGE_LOOKS: dict[tuple[object, ...], tuple[QPen, QBrush]] = {}  # see EdgeItem._apply_pen
+_NODE_BOUNDS = QRectF(-PORT_R - 10, -12, NODE_W + 2 * PORT_R + 20 + PORT_LABEL_W, NODE_H + 34)
 HOVER_OK, HOVER_REFUSED = "#16a34a", "#dc2626"
 ERROR_PORT_COLOR = "#dc2626"
 _GLYPHS = {StepStatus.COMPLETED: "✓", StepStatus.FAILED: "✕", StepStatus.SKIPPED: "–",
@@ -150,7 +152,7 @@ class NodeItem(QGraphicsObject):
         return None
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_R - 10, -12, NODE_W + 2 * PORT_R + 20 + PORT_LABEL_W, NODE_H + 34)
+        return QRectF(_NODE_BOUNDS)  # Qt asks for it per item per paint: no arithmetic
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -345,7 +347,7 @@ class EdgeItem(QGraphicsPathItem):
             self._apply_pen()
 
     def set_problems(self, problems: list[str]) -> None:
-        if problems == self.problems and self.toolTip() != "":
+        if problems == self.problems:  # a new edge has none, and no tooltip: nothing to do
             return
         self.problems = problems
         self.setToolTip("\n".join(f"⚠ {p}" for p in problems))
@@ -358,25 +360,32 @@ class EdgeItem(QGraphicsPathItem):
 
     def _apply_pen(self) -> None:
         theme = current_theme()
-        color, width, style = QColor(theme.edge), 2.0, Qt.PenStyle.SolidLine
-        if self.state == "taken":
-            color, width = QColor(STATUS_COLORS[StepStatus.COMPLETED]), 3.0
-        elif self.state == "dead":
-            color, style = QColor(theme.dead_edge), Qt.PenStyle.DashLine
-        if self.problems:
-            color = QColor("#dc2626")
-        if self.isSelected():
-            color, width = QColor(theme.selection), width + 1
-        pen = QPen(color, width, style, Qt.PenCapStyle.RoundCap)
-        pen.setCosmetic(True)
-        self.setPen(pen)
-        self.arrow.setBrush(QBrush(color))
+        key = (theme.edge, theme.dead_edge, theme.selection, self.state, bool(self.problems),
+               self.isSelected())
+        look = _EDGE_LOOKS.get(key)
+        if look is None:  # a few distinct looks, shared by thousands of edges
+            color, width, style = QColor(theme.edge), 2.0, Qt.PenStyle.SolidLine
+            if self.state == "taken":
+                color, width = QColor(STATUS_COLORS[StepStatus.COMPLETED]), 3.0
+            elif self.state == "dead":
+                color, style = QColor(theme.dead_edge), Qt.PenStyle.DashLine
+            if self.problems:
+                color = QColor("#dc2626")
+            if self.isSelected():
+                color, width = QColor(theme.selection), width + 1
+            pen = QPen(color, width, style, Qt.PenCapStyle.RoundCap)
+            pen.setCosmetic(True)
+            look = _EDGE_LOOKS[key] = (pen, QBrush(color))
+        self.setPen(look[0])
+        self.arrow.setBrush(look[1])
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        # selection shows as the highlighted pen (see _apply_pen), not Qt's dashed box
-        option.state &= ~QStyle.StateFlag.State_Selected
-        super().paint(painter, option, widget)
+        # selection shows as the highlighted pen (see _apply_pen), not Qt's dashed box; the
+        # test first, as this runs for every edge in every frame
+        if self.isSelected():
+            option.state &= ~QStyle.StateFlag.State_Selected
+        QGraphicsPathItem.paint(self, painter, option, widget)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -6,9 +6,8 @@ canvas's single-key shortcuts (Delete, F, Tab, Shift+N...) do not fire."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -16,7 +15,6 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPen,
     QResizeEvent,
     QWheelEvent,
 )
@@ -29,11 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.ui.canvas.minimap import MiniMap
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.mime import STEP_MIME, dragged_step, workflow_files
-from flowdesk.ui.theme import current_theme
 
-__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]  # STEP_MIME: re-exported from ui.mime
+# STEP_MIME and MiniMap: re-exported from ui.mime and canvas.minimap
+__all__ = ["STEP_MIME", "MiniMap", "WorkflowView"]
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 
 
@@ -270,92 +269,3 @@ class WorkflowView(QGraphicsView):
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
-
-
-class MiniMap(QGraphicsView):
-    """A small overview of the whole workflow; click or drag to move the main view.
-
-    Its size follows the canvas (a fifth of its width, 120–220 px), it sits in the first
-    corner that does not cover a selected item (bottom right, bottom left, top right, top
-    left), and it hides when the canvas is too small for it or every corner is taken.
-    ``wanted`` is the user's View → Minimap choice."""
-
-    def __init__(self, main: WorkflowView) -> None:
-        super().__init__(main)
-        self.main = main
-        self.wanted = True
-        self.setInteractive(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing)
-        self.setFixedSize(200, 130)
-        self.setStyleSheet("border: 1px solid rgba(128,128,128,120); border-radius: 6px;")
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-
-    def set_wanted(self, wanted: bool) -> None:
-        self.wanted = wanted
-        self.place()
-
-    def _selection_rect(self) -> QRect:
-        scene = self.main.scene()
-        if scene is None:
-            return QRect()
-        box = QRectF()
-        for item in scene.selectedItems():
-            box = box.united(item.sceneBoundingRect())
-        if box.isNull():
-            return QRect()
-        return self.main.mapFromScene(box).boundingRect().adjusted(-8, -8, 8, 8)
-
-    def place(self) -> None:
-        area = self.main.viewport().rect()
-        width = int(max(120, min(220, area.width() * 0.2)))
-        height = int(width * 0.65)
-        if self.size() != QSize(width, height):
-            self.setFixedSize(width, height)
-            self.refit()
-        margin = 12
-        fits = area.width() >= width * 3 and area.height() >= height * 2.2
-        avoid = self._selection_rect()
-        spot = None
-        for x, y in ((area.right() - width - margin, area.bottom() - height - margin),
-                     (area.left() + margin, area.bottom() - height - margin),
-                     (area.right() - width - margin, area.top() + margin),
-                     (area.left() + margin, area.top() + margin)):
-            rect = QRect(x, y, width, height)
-            if avoid.isNull() or not rect.intersects(avoid):
-                spot = rect
-                break
-        if spot is not None and spot.topLeft() != self.pos():
-            self.move(spot.topLeft())
-        visible = self.wanted and fits and spot is not None and self.main.scene() is not None
-        if visible == self.isHidden():  # isHidden: also right before the window is shown
-            self.setVisible(visible)
-
-    def refit(self) -> None:
-        scene = self.scene()
-        if scene is None:
-            return
-        rect = scene.itemsBoundingRect()
-        if rect.isEmpty():
-            rect = QRectF(-400, -300, 800, 600)
-        self.fitInView(rect.adjusted(-200, -200, 200, 200), Qt.AspectRatioMode.KeepAspectRatio)
-
-    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
-        painter.fillRect(rect, QColor(current_theme().window))
-
-    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
-        visible = self.main.visible_scene_rect()
-        color = QColor(current_theme().selection)
-        painter.setPen(QPen(color, 2 / max(self.transform().m11(), 1e-3)))
-        color.setAlpha(30)
-        painter.setBrush(color)
-        painter.drawRect(visible)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.main.centerOn(self.mapToScene(event.position().toPoint()))
-        self.viewport().update()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.MouseButton.LeftButton:
-            self.mousePressEvent(event)
