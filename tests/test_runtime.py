@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from flowdesk.model import RunStatus
 from flowdesk.runtime import build_runtime
 from flowdesk.store import open_store
+from tests.helpers.processes import free_port
 
 PACKAGE = Path(__file__).resolve().parents[1] / "flowdesk"
 
@@ -161,12 +161,6 @@ def test_the_app_runs_the_plugin_function_and_tells_the_broken_plugin(
     assert seen["output"] == {"v": 5, "token_length": 12}
     assert seen["notice"].startswith("Not loaded: plugin ")
     assert "this plugin is broken" in seen["notice"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate, what: str, timeout: float = 30) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,10 @@ import pytest
 
 from flowdesk.model import RunStatus
 from flowdesk.store import open_store
+from tests.helpers.processes import cli_env as env
+from tests.helpers.processes import free_port
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "FLOWDESK_DB": str(tmp_path / "f.db"),
-            "FLOWDESK_HOME": str(tmp_path / "home")}
 
 
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -31,6 +31,8 @@ import pytest
 
 from flowdesk.model import RunStatus, Workflow
 from flowdesk.store import open_store
+from tests.helpers.processes import cli_env as env
+from tests.helpers.processes import free_port
 from tests.test_webhook_input import Served, _post, _read_answer, status_of
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals")
@@ -40,17 +42,6 @@ HOOK = {"name": "Orders in", "nodes": [
     {"id": "mark", "type": "transform",
      "data": {"config": {"output": "{{ steps.hook.output.body.n }}"}}}],
     "edges": [{"id": "e", "source": "hook", "target": "mark"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "FLOWDESK_DB": str(tmp_path / "f.db"),
-            "FLOWDESK_HOME": str(tmp_path / "home")}
 
 
 def wait_until(predicate: Any, timeout: float = 60) -> None:
