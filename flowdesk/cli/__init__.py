@@ -126,24 +126,29 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         return 141
 
 
-def _command_of(argv: list[str]) -> str | None:
-    """The command word of a command line (None: help, version or none)."""
+def _command_at(argv: list[str]) -> int | None:
+    """Where the command word stands, past the global options (``--db`` takes a value);
+    None when the line asks for help or the version instead."""
     at = 0
     while at < len(argv) and argv[at].startswith("-"):
         if argv[at] in ("-h", "--help", "--version"):
             return None
         at += 2 if argv[at] == "--db" else 1
-    return argv[at] if at < len(argv) else None
+    return at
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command word of a command line (None: help, version or none)."""
+    at = _command_at(argv)
+    return argv[at] if at is not None and at < len(argv) else None
 
 
 def _app_by_default(argv: list[str]) -> list[str]:
     """No command means the desktop app, as a double-click does: `flowdesk`, `flowdesk
     FILE.json`, and the same after global options (`flowdesk --db URL [FILE.json]`)."""
-    at = 0
-    while at < len(argv) and argv[at].startswith("-"):
-        if argv[at] in ("-h", "--help", "--version"):
-            return argv
-        at += 2 if argv[at] == "--db" else 1
+    at = _command_at(argv)
+    if at is None:
+        return argv
     rest = argv[at:]
     if not rest or (len(rest) == 1 and rest[0].endswith(".json") and Path(rest[0]).exists()):
         return [*argv[:at], "gui", *rest]
