@@ -88,6 +88,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer and smaller runs")
     parser.add_argument("--app", action="store_true",
                         help="only the desktop app: start-up, canvas and live figures")
+    parser.add_argument("--cli", action="store_true",
+                        help="only the command line's figures (with the engine floor)")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     big = 2_000 if args.quick else 10_000
@@ -103,6 +105,11 @@ def main() -> int:
         floor = Figure("floor: task + SQLite INSERT+COMMIT per step",
                        [f["floor_us"] for f in floors], "µs/step", "25–45 µs (reference)")
         add(floor)
+    if args.cli:
+        with tempfile.TemporaryDirectory() as tmp:
+            cli_figures(Path(tmp), runs, floor, add)
+        return report(figures, runs, (" --quick" if args.quick else "") + " --cli")
+    if not args.app:
         add(Figure("bare asyncio task per step", [f["task_us"] for f in floors], "µs/step",
                    "8–14 µs (reference)"))
         add(Figure("engine: persisted transform chain ×2,000",
@@ -181,6 +188,12 @@ def main() -> int:
     add(Figure("live: 99th percentile UI timer gap",
                [c["p99_gap_ms"] for c in canvas], "ms", "< 50 ms"))
 
+    flags = (" --quick" if args.quick else "") + (" --app" if args.app else "")
+    return report(figures, runs, flags)
+
+
+def report(figures: list[Figure], runs: int, flags: str) -> int:
+    """Print the table and the verdicts; write results.md (results-app.md for --app)."""
     header = ["figure", "median", "min–max", "× baseline", "target / reference"]
     rows = [f.row() for f in figures]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -194,8 +207,9 @@ def main() -> int:
     if verdicts:
         print("\ntargets (medians, ratios to floors measured in the same run):")
         print("\n".join(f"  {v}" for v in verdicts))
-    flags = (" --quick" if args.quick else "") + (" --app" if args.app else "")
-    (HERE / ("results-app.md" if args.app else "results.md")).write_text(
+    name = {" --app": "results-app.md", " --cli": "results-cli.md"}.get(flags.replace(
+        " --quick", ""), "results.md")
+    (HERE / name).write_text(
         f"Measured with `python benchmarks/run.py{flags}` ({runs} runs per figure).\n\n"
         f"{table}\n")
     return 0
