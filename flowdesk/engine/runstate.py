@@ -40,6 +40,7 @@ from flowdesk.model.errors import (
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.trusted import trusted
 from flowdesk.model.workflow import ERROR_PORT, Edge, Node, Workflow
 
 __all__ = ["EVENT_PAYLOAD_LIMIT", "RunState", "StepState", "failure_output",
@@ -158,10 +159,9 @@ class RunState:
         if secrets.revealed:
             payload = secrets.redact(payload)
         # built from trusted values on the hot path: no validation pass
-        self._events.append(
-            RunEvent.model_construct(run_id=self.run_id, seq=self.seq, type=type_,
-                                     step_id=step_id, ts=self.clock(), payload=payload)
-        )
+        self._events.append(trusted(RunEvent, {
+            "run_id": self.run_id, "seq": self.seq, "type": type_, "step_id": step_id,
+            "ts": self.clock(), "payload": payload}))
 
     def set_step(self, step_id: str, **fields: Any) -> None:
         secrets = self.services.secrets
@@ -397,14 +397,14 @@ class RunState:
             if key in self.last_run_fields:
                 setattr(run, key, self.last_run_fields[key])
         run.steps = {
-            sid: StepRunSnapshot.model_construct(
-                step_id=sid, status=st.status, output=st.output, error=st.error,
-                attempts=st.attempts,
-                attempt_log=[AttemptRecord.model_construct(**{
-                    "started_at": None, "finished_at": None, "error": None, **a})
-                    for a in st.attempt_log],
-                started_at=st.started_at, finished_at=st.finished_at, state=st.state,
-                branch=st.branch)
+            sid: trusted(StepRunSnapshot, {
+                "step_id": sid, "status": st.status, "output": st.output, "error": st.error,
+                "attempts": st.attempts,
+                "attempt_log": [trusted(AttemptRecord, {
+                    "run_attempt": None, "started_at": None, "finished_at": None,
+                    "error": None, **a}) for a in st.attempt_log],
+                "started_at": st.started_at, "finished_at": st.finished_at,
+                "state": st.state, "branch": st.branch})
             for sid, st in self.steps.items()
         }
         return run

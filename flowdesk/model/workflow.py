@@ -15,9 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     ValidationError,
-    model_serializer,
 )
 
 from flowdesk.model.errors import WorkflowFileError
@@ -41,15 +39,16 @@ __all__ = [
 class _FileModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    @model_serializer(mode="wrap")
-    def _drop_unset_optionals(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            for name, field in type(self).model_fields.items():
-                key = field.alias or name
-                if key in data and data[key] is None and field.default is None:
-                    del data[key]
-        return data
+
+def _unset(value: Any) -> bool:
+    return value is None
+
+
+def _optional(**kwargs: Any) -> Any:
+    """An optional field (default None) that is left out of files while unset: pydantic's
+    ``exclude_if``, checked in its serializer for these fields only (a model-wide wrap
+    serializer in Python cost ≈18 µs per step of every saved or run workflow)."""
+    return Field(None, exclude_if=_unset, **kwargs)
 
 
 class Position(_FileModel):
@@ -77,14 +76,14 @@ ON_ERROR_VALUES = ("error_output",)
 class NodeData(_FileModel):
     label: str = ""
     config: dict[str, Any] = Field(default_factory=dict)
-    retry: RetryPolicy | None = None
-    timeout_seconds: float | None = Field(None, gt=0)
+    retry: RetryPolicy | None = _optional()
+    timeout_seconds: float | None = _optional(gt=0)
     continue_on_error: bool = False
     # "error_output": a failure (after the retries) leaves through the ``error`` port instead
     # of failing the run (n8n's "continue (using error output)"); unset: left out of files.
     # Any text loads (a newer flowdesk may know more values); validation reports the others.
-    on_error: str | None = Field(
-        None, description="'error_output': route a failure to the step's error port")
+    on_error: str | None = _optional(
+        description="'error_output': route a failure to the step's error port")
 
     @property
     def error_output(self) -> bool:
@@ -107,13 +106,13 @@ class Edge(_FileModel):
     id: str = Field(min_length=1)
     source: str
     target: str
-    source_handle: str | None = Field(None, alias="sourceHandle")
-    target_handle: str | None = Field(None, alias="targetHandle")
+    source_handle: str | None = _optional(alias="sourceHandle")
+    target_handle: str | None = _optional(alias="targetHandle")
 
 
 class RunSettings(_FileModel):
     max_concurrency: int = Field(10, ge=1, le=1000)
-    timeout_seconds: float | None = Field(None, gt=0, description="limit for the whole run")
+    timeout_seconds: float | None = _optional(gt=0, description="limit for the whole run")
 
 
 class Workflow(_FileModel):

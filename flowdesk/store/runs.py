@@ -29,6 +29,7 @@ from flowdesk.model.errors import NotFound
 from flowdesk.model.events import RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.trusted import trusted
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
@@ -47,15 +48,14 @@ def _loads(text: str | None) -> Any:
 def _step_snapshot(s: Any) -> StepRunSnapshot:
     """A step_runs row as a snapshot; rows written by flowdesk itself are built without a
     validation pass."""
-    return StepRunSnapshot.model_construct(
-        step_id=s.step_id, status=StepStatus(s.status), output=_loads(s.output),
-        error=s.error, attempts=s.attempts,
-        attempt_log=[AttemptRecord.model_construct(**{
-            "started_at": None, "finished_at": None, "error": None, **a})
+    return trusted(StepRunSnapshot, {
+        "step_id": s.step_id, "status": StepStatus(s.status), "output": _loads(s.output),
+        "error": s.error, "attempts": s.attempts,
+        "attempt_log": [trusted(AttemptRecord, {
+            "run_attempt": None, "started_at": None, "finished_at": None, "error": None, **a})
             for a in (_loads(s.attempt_log) or [])],
-        started_at=s.started_at, finished_at=s.finished_at,
-        state=_loads(s.state) or {}, branch=s.branch,
-    )
+        "started_at": s.started_at, "finished_at": s.finished_at,
+        "state": _loads(s.state) or {}, "branch": s.branch})
 
 
 def idempotency_scope(workflow_id: int | None, workflow_name: str) -> str:
@@ -133,10 +133,11 @@ class RunRepository:
             active_seconds=None, idempotency_key=idempotency_key,
             parent_run_id=parent_run_id, parent_step_id=parent_step_id, attempt=1,
             definition=definition,
-            steps={node.id: StepRunSnapshot.model_construct(
-                step_id=node.id, status=StepStatus.PENDING, output=None, error=None,
-                attempts=0, attempt_log=[], started_at=None, finished_at=None, state={},
-                branch=None) for node in workflow.nodes}), True
+            steps={node.id: trusted(StepRunSnapshot, {
+                "step_id": node.id, "status": StepStatus.PENDING, "output": None,
+                "error": None, "attempts": 0, "attempt_log": [], "started_at": None,
+                "finished_at": None, "state": {}, "branch": None})
+                for node in workflow.nodes}), True
 
     def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None:
         """The current saved definition of the workflow a run belongs to, with its version
