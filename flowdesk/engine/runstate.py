@@ -18,7 +18,6 @@ Contract:
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from flowdesk.model.errors import (
     TemplateError,
 )
 from flowdesk.model.events import EventType, RunEvent
+from flowdesk.model.jsontext import dump_json
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.trusted import trusted
@@ -61,7 +61,7 @@ def truncate_for_event(value: Any, limit: int = EVENT_PAYLOAD_LIMIT) -> Any:
         return value
     if isinstance(value, str) and len(value) <= limit:
         return value
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = dump_json(value)
     if len(text) <= limit:
         return value
     return {"truncated": True, "size": len(text), "preview": text[:limit]}

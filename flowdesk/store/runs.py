@@ -104,18 +104,24 @@ class RunRepository:
                 conn.execute(runs.insert().values(
                     id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
                     workflow_version=workflow_version,
-                    definition=json.dumps(definition, ensure_ascii=False),
+                    definition=dumps(definition),
                     status=RunStatus.PENDING.value, input=input_text, created_at=now,
                     idempotency_key=idempotency_key, idempotency_scope=scope, owner=owner,
                     lease_until=lease_until,
                     parent_run_id=parent_run_id, parent_step_id=parent_step_id,
                 ))
-                if workflow.nodes:
+                pending = StepStatus.PENDING.value
+                if workflow.nodes and self._fast is not None:
+                    # SQLite: the driver's executemany on plain tuples, without building a
+                    # parameter dict per step (a third of a 10,000-step run's creation)
+                    conn.exec_driver_sql(
+                        "INSERT INTO step_runs (run_id, step_id, status, attempts) "
+                        "VALUES (?, ?, ?, 0)", [(run_id, node.id, pending)
+                                                for node in workflow.nodes])
+                elif workflow.nodes:
                     conn.execute(step_runs.insert(), [
-                        {"run_id": run_id, "step_id": node.id,
-                         "status": StepStatus.PENDING.value, "attempts": 0}
-                        for node in workflow.nodes
-                    ])
+                        {"run_id": run_id, "step_id": node.id, "status": pending,
+                         "attempts": 0} for node in workflow.nodes])
         except exc.IntegrityError:
             if idempotency_key is None or scope is None:
                 raise

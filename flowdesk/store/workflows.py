@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flowdesk.model.errors import NotFound, StoreError
+from flowdesk.model.jsontext import dump_json
 from flowdesk.model.run import WorkflowInfo
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
@@ -24,14 +25,9 @@ from flowdesk.store.tables import runs, workflow_versions, workflows
 __all__ = ["WorkflowRepository", "dumps"]
 
 
-# json.dumps with options builds an encoder per call; the engine encodes several values per
-# step, so one encoder (it keeps no state between calls) is made once
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
-
-
 def dumps(value: Any) -> str:
-    """The JSON text the store keeps (compact, unicode as is)."""
-    return _ENCODE(value)
+    """The JSON text the store keeps (compact, unicode as is): ``model.jsontext.dump_json``."""
+    return dump_json(value)
 
 
 class WorkflowRepository:
