@@ -9,6 +9,7 @@ are shared and noisy. Nothing here asserts anything: it measures.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import sys
@@ -56,17 +57,22 @@ def cli_figures(tmp: Path, runs: int, floor: Figure, add: Callable[[Figure], Non
         return run_cli([PY, "-m", "flowdesk", "run", *extra, str(tmp / f"{name}.json")], env)
 
     cli("1")  # creates the database
-    imports, start20 = [], []
+    imports, libraries, start20 = [], [], []
     per_step: dict[str, list[float]] = {"chain": [], "fan": []}
     for _ in range(runs):  # interleaved, so that both sides see the same machine
         imports.append(wall([PY, "-c", "import sqlalchemy, pydantic"]))
+        libraries.append(wall([PY, str(HERE / "startup_floor.py"), str(tmp / "floor.db")]))
         start20.append(cli("20", "-q")[0])
         one = cli("1")[0]
         for shape in per_step:
             per_step[shape].append((cli(shape)[0] - one) / 1999 * 1000)
     add(Figure("floor: `python -c \"import sqlalchemy, pydantic\"`", imports, "ms"))
+    add(Figure("floor: same + one pydantic model, asyncio, one SQLite commit "
+               "(startup_floor.py)", libraries, "ms", "reference", median(imports)))
     add(Figure("CLI: `flowdesk run` 20-step chain (-q)", start20, "ms", "≤ 1.3× import floor",
                median(imports), limit=1.3))
+    add(Figure("CLI: same ÷ the libraries' floor (startup_floor.py)", start20, "ms",
+               "reference", median(libraries)))
     for shape, values in per_step.items():
         add(Figure(f"CLI: per step, `flowdesk run` ×2,000 {shape} − ×1 (printed)", values,
                    "µs/step", "≤ 3× floor", floor.median, limit=3))
@@ -92,6 +98,10 @@ def main() -> int:
                         help="only the command line's figures (with the engine floor)")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
+    # an installed flowdesk runs from compiled bytecode (pip and the bundle compile it);
+    # compile the checkout's modules now, so no figure includes compiling them (which happens
+    # on every start when PYTHONDONTWRITEBYTECODE is set, as it is on some machines)
+    compileall.compile_dir(str(HERE.parent / "flowdesk"), quiet=1)
     big = 2_000 if args.quick else 10_000
     figures: list[Figure] = []
 

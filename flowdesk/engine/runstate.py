@@ -40,7 +40,7 @@ from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.jsontext import dump_json
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.trusted import trusted
+from flowdesk.model.trusted import collector_paused, trusted
 from flowdesk.model.workflow import ERROR_PORT, Edge, Node, Workflow
 
 __all__ = ["EVENT_PAYLOAD_LIMIT", "RunState", "StepState", "failure_output",
@@ -396,7 +396,12 @@ class RunState:
         for key in ("started_at", "finished_at", "error", "attempt"):
             if key in self.last_run_fields:
                 setattr(run, key, self.last_run_fields[key])
-        run.steps = {
+        with collector_paused():
+            run.steps = self._step_snapshots()
+        return run
+
+    def _step_snapshots(self) -> dict[str, StepRunSnapshot]:
+        return {
             sid: trusted(StepRunSnapshot, {
                 "step_id": sid, "status": st.status, "output": st.output, "error": st.error,
                 "attempts": st.attempts,
@@ -407,4 +412,4 @@ class RunState:
                 "state": st.state, "branch": st.branch})
             for sid, st in self.steps.items()
         }
-        return run
+

@@ -11,11 +11,14 @@ changes a model's inner slots fails a test instead of building a wrong object.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["trusted"]
+__all__ = ["collector_paused", "trusted"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,3 +49,19 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Build many objects at once (a snapshot of every step of a run) without the cyclic
+    garbage collector: they hold no cycles, and the collections their allocations trigger
+    walk every object alive, for nothing (half of a 10,000-step snapshot's time). The
+    collector is on again afterwards if it was on before."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

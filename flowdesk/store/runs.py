@@ -29,7 +29,7 @@ from flowdesk.model.errors import NotFound
 from flowdesk.model.events import RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.trusted import trusted
+from flowdesk.model.trusted import collector_paused, trusted
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.connection import Database
 from flowdesk.store.database import guard
@@ -131,19 +131,20 @@ class RunRepository:
             return existing, False
         # what get_run would read back, built from what was just written (every step
         # pending) rather than read and parsed again: no validation pass, as for our rows
-        return RunSnapshot.model_construct(
-            id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
-            workflow_version=workflow_version, status=RunStatus.PENDING,
-            input=_loads(input_text),  # as read back: JSON values only
-            error=None, created_at=now, started_at=None, finished_at=None,
-            active_seconds=None, idempotency_key=idempotency_key,
-            parent_run_id=parent_run_id, parent_step_id=parent_step_id, attempt=1,
-            definition=definition,
-            steps={node.id: trusted(StepRunSnapshot, {
-                "step_id": node.id, "status": StepStatus.PENDING, "output": None,
-                "error": None, "attempts": 0, "attempt_log": [], "started_at": None,
-                "finished_at": None, "state": {}, "branch": None})
-                for node in workflow.nodes}), True
+        with collector_paused():
+            return RunSnapshot.model_construct(
+                id=run_id, workflow_name=workflow.name, workflow_id=workflow_id,
+                workflow_version=workflow_version, status=RunStatus.PENDING,
+                input=_loads(input_text),  # as read back: JSON values only
+                error=None, created_at=now, started_at=None, finished_at=None,
+                active_seconds=None, idempotency_key=idempotency_key,
+                parent_run_id=parent_run_id, parent_step_id=parent_step_id, attempt=1,
+                definition=definition,
+                steps={node.id: trusted(StepRunSnapshot, {
+                    "step_id": node.id, "status": StepStatus.PENDING, "output": None,
+                    "error": None, "attempts": 0, "attempt_log": [], "started_at": None,
+                    "finished_at": None, "state": {}, "branch": None})
+                    for node in workflow.nodes}), True
 
     def workflow_of_run(self, run_id: str) -> tuple[Workflow, int] | None:
         """The current saved definition of the workflow a run belongs to, with its version

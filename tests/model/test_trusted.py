@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
 from flowdesk.model.status import RunStatus, StepStatus
-from flowdesk.model.trusted import trusted
+from flowdesk.model.trusted import collector_paused, trusted
 
 EVENT = {"run_id": "r1", "seq": 3, "type": EventType.STEP_COMPLETED, "step_id": "s1",
          "ts": 12.5, "payload": {"output": {"a": [1, 2]}, "duration_ms": 0.2}}
@@ -70,3 +72,22 @@ def test_a_nested_snapshot_dumps_as_the_store_reads_it_back() -> None:
     again = RunSnapshot.model_validate(run.model_dump(mode="json"))
     assert again.steps["s1"].output == {"x": 1}
     assert again.steps["s1"].attempt_log[0].finished_at == 2.0
+
+
+@pytest.fixture
+def collector_state() -> Iterator[None]:
+    was = gc.isenabled()
+    yield
+    (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_collector_is_paused_inside_and_as_it_was_after(on: bool,
+                                                            collector_state: None) -> None:
+    (gc.enable if on else gc.disable)()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled() is on
+    with pytest.raises(KeyError), collector_paused():
+        raise KeyError("x")  # an error inside leaves it as it was, too
+    assert gc.isenabled() is on
