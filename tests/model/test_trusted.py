@@ -42,6 +42,17 @@ def test_every_field_given_is_the_same_model_as_model_construct(
     _same(trusted(cls, dict(values)), cls.model_construct(**values))
 
 
+def test_assigning_a_field_of_one_model_changes_no_other() -> None:
+    one, two = trusted(AttemptRecord, dict(ATTEMPT)), trusted(AttemptRecord, dict(ATTEMPT))
+    one.error = "boom"
+    one.finished_at = 9.0
+    assert (two.error, two.finished_at) == (None, 2.0)
+    assert two.model_fields_set == set(AttemptRecord.model_fields)
+    copied = one.model_copy(update={"attempt": 5})
+    assert copied.attempt == 5 and one.attempt == 1
+    _same(two, AttemptRecord.model_construct(**ATTEMPT))
+
+
 def test_a_missing_field_gets_its_default_as_model_construct_gives_it() -> None:
     partial = {"attempt": 2, "started_at": 5.0}
     built = trusted(AttemptRecord, dict(partial))
