@@ -6,6 +6,11 @@ workflow), so the cyclic garbage collector is off from the first import on: its 
 those objects were a fifth of a short ``flowdesk run``. ``flowdesk.cli.main`` turns it back
 on — at once for the app and ``flowdesk serve``, once a run starts for the commands that
 carry runs on — and always before it returns.
+
+A command line that opens the desktop app (``flowdesk.launch.opens_app``) gets its start-up
+splash first (``flowdesk.ui.splash``), before ``flowdesk.cli`` imports sqlalchemy, pydantic
+and the rest of flowdesk; the app closes it when its main window has painted, and it is
+closed here if start-up ends before that.
 """
 
 from __future__ import annotations
@@ -16,12 +21,33 @@ import sys
 
 def run() -> int:
     gc.disable()
+    splash = False
     try:
+        from flowdesk.launch import database_named, opens_app
+
+        argv = sys.argv[1:]
+        if opens_app(argv):
+            splash = _show_splash(database_named(argv))
         from flowdesk.cli import main
 
         return main()
     finally:
+        if splash:
+            from flowdesk.ui.splash import close_splash
+
+            close_splash()
         gc.enable()
+
+
+def _show_splash(database: str) -> bool:
+    """Show the splash; without Qt (no ``gui`` extra) there is none, and ``flowdesk gui``
+    then says how to install it."""
+    try:
+        from flowdesk.ui.splash import show_splash
+    except ImportError:
+        return False
+    show_splash(database)
+    return True
 
 
 if __name__ == "__main__":
