@@ -114,9 +114,18 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def to_paint(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a window that prints "first paint at <epoch seconds>" on stderr and then quits:
-    (ms from process start to that paint, ms to the process's end)."""
+@dataclass
+class Paints:
+    """When a started window program painted, in ms from its process start."""
+
+    window: float  # its main window's first paint ("first paint at <epoch>")
+    splash: float | None  # its start-up splash ("splash painted at <epoch>"), if it has one
+    total: float  # its end
+
+
+def to_paint(cmd: list[str], env: dict[str, str] | None = None) -> Paints:
+    """Run a window that prints "first paint at <epoch seconds>" on stderr (and, if it shows
+    a splash first, "splash painted at <epoch seconds>") and then quits."""
     import os
     import re
 
@@ -128,4 +137,6 @@ def to_paint(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     found = re.search(r"first paint at ([0-9.]+)", proc.stderr)
     if not found:
         raise RuntimeError(f"no first paint reported: {proc.stderr[-2000:]}")
-    return (float(found.group(1)) - start) * 1000, total
+    splash = re.search(r"splash painted at ([0-9.]+)", proc.stderr)
+    return Paints((float(found.group(1)) - start) * 1000,
+                  (float(splash.group(1)) - start) * 1000 if splash else None, total)

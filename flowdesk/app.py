@@ -45,9 +45,12 @@ def _show_error_dialog(value: BaseException, path: Path) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
+    from flowdesk.ui.splash import close_splash
+
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return
+    close_splash()  # a failure during start-up: its message is not hidden behind the splash
     parent = app.activeWindow() or next(
         (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()),
         None)
@@ -138,7 +141,9 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     from flowdesk.runtime import build_runtime
     from flowdesk.ui import theme
     from flowdesk.ui.main_window import app_settings
+    from flowdesk.ui.splash import close_splash, finish_splash
 
+    # the QApplication exists already when flowdesk.__main__ showed the start-up splash
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("flowdesk")
@@ -151,8 +156,12 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     _install_excepthook()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    runtime = build_runtime(db)
-    window = _window(runtime, housekeeping=True)
+    try:
+        runtime = build_runtime(db)  # a database refused here is told on stderr (cli)
+        window = _window(runtime, housekeeping=True)
+    except BaseException:
+        close_splash()  # what went wrong is told next: not behind the splash
+        raise
     closed = asyncio.Event()  # bound to the loop on first wait; connected before any close
     window.closed.connect(closed.set)
     if open_file:
@@ -160,6 +169,7 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     else:
         window.first_start()
     window.show()
+    finish_splash(window)  # closed once the window has painted (the loop below paints it)
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
         # the start-up benchmark only: report the first paint, then close as a user would
         from PySide6.QtCore import QTimer

@@ -4,13 +4,14 @@
 the PostgreSQL driver that is installed (psycopg 3 first, then psycopg2), and refuses a URL
 whose driver is missing with a message that names what to install (``flowdesk[postgres]``).
 Other URLs pass through unchanged. Used by the store (``--db``) and by ``database_query``.
+``display_name`` is how a database is named to a person (a window title, the splash).
 """
 
 from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["DatabaseUrlError", "normalize_url"]
+__all__ = ["DatabaseUrlError", "display_name", "normalize_url"]
 
 # scheme (dialect+driver) -> (module the driver imports, what to install)
 _DRIVERS = {
@@ -54,3 +55,14 @@ def normalize_url(url: str) -> str:
         raise DatabaseUrlError(f"{scheme}:// needs the {known[0]} driver, which is not "
                                f"installed: {known[1]}")
     return url
+
+
+def display_name(db: str) -> str:
+    """A database as a person knows it, never with a user or password: a file's name
+    (``team.db``, also for ``sqlite:///…/team.db``), else the server's ``host/name``."""
+    if "://" not in db:
+        return db.replace("\\", "/").rsplit("/", 1)[-1]
+    if db.startswith("sqlite:///"):
+        return db.rsplit("/", 1)[-1]
+    rest = db.split("://", 1)[-1].split("?", 1)[0]
+    return rest.rsplit("@", 1)[-1]

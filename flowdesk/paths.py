@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["data_dir", "default_db_path", "plugin_dir"]
+__all__ = ["DEFAULT_DB_NAME", "data_dir", "default_db_path", "plugin_dir"]
+
+DEFAULT_DB_NAME = "flowdesk.db"  # in the data folder
 
 
 def data_dir(home: Path | None = None) -> Path:
@@ -31,7 +33,7 @@ def default_db_path(home: Path | None = None) -> Path | str:
     env = os.environ.get("FLOWDESK_DB")
     if env:
         return env if "://" in env else Path(env).expanduser()
-    return data_dir(home) / "flowdesk.db"
+    return data_dir(home) / DEFAULT_DB_NAME
 
 
 def plugin_dir(home: Path | None = None) -> Path:

@@ -360,21 +360,6 @@ def test_a_failure_routed_to_the_error_port_completes_the_run(tmp_path: Path) ->
         "steps"]["x"]["branch"] == "error"
 
 
-def test_no_command_means_the_app_also_after_global_options(tmp_path: Path) -> None:
-    from flowdesk.cli import _app_by_default
-
-    wf = tmp_path / "w.json"
-    wf.write_text("{}")
-    assert _app_by_default([]) == ["gui"]
-    assert _app_by_default([str(wf)]) == ["gui", str(wf)]
-    assert _app_by_default(["--db", "postgresql://h/db"]) == ["--db", "postgresql://h/db", "gui"]
-    assert _app_by_default(["-v", "--db", "x.db", str(wf)]) == ["-v", "--db", "x.db", "gui",
-                                                                   str(wf)]
-    assert _app_by_default(["--db", "x.db", "runs"]) == ["--db", "x.db", "runs"]
-    assert _app_by_default(["--db", "x.db", "--help"]) == ["--db", "x.db", "--help"]
-    assert _app_by_default(["nope.json"]) == ["nope.json"]  # not a file: argparse says so
-
-
 def test_each_command_is_registered_by_the_group_the_cli_imports_for_it() -> None:
     # a command line naming a command builds only its group's parser (flowdesk.cli.COMMANDS)
     import argparse

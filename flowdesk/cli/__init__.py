@@ -1,7 +1,8 @@
 """The ``flowdesk`` command line: the headless face of the same engine the app embeds.
 
 ``main`` is the ``flowdesk`` console script and ``python -m flowdesk``. With no command, or
-with only a workflow file (``flowdesk FILE.json``), it opens the desktop app. The parser is
+with only a workflow file (``flowdesk FILE.json``), it opens the desktop app (which command a
+line names is decided in ``flowdesk.launch``, shared with ``flowdesk.__main__``). The parser is
 built from one module per command group, each adding its sub-commands with ``register``:
 ``gui``, ``runs`` (run, runs, show, cancel, resume, retry), ``teststep`` (test-step, pin,
 pins), ``workflows`` (validate, import, export, workflows, steps), ``decisions`` (approve,
@@ -19,7 +20,6 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from flowdesk import __version__
 from flowdesk.cli.common import (
@@ -30,6 +30,7 @@ from flowdesk.cli.common import (
     EXIT_PAUSED,
     CliParser,
 )
+from flowdesk.launch import SANDBOX_WORKER, app_by_default, command_of
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_PAUSED",
            "build_parser", "main"]
@@ -77,14 +78,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--sandbox-worker"]:  # the bundle's stand-in for `python -I worker.py`
+    if argv[:1] == [SANDBOX_WORKER]:  # the bundle's stand-in for `python -I worker.py`
         from flowdesk.engine import _sandbox_worker
 
         gc.enable()  # the workers' code steps get the collector, as under `python -I`
         _sandbox_worker.main()
         return EXIT_OK
-    argv = _app_by_default(argv)
-    command = _command_of(argv)
+    argv = app_by_default(argv)  # which command: flowdesk.launch, as flowdesk.__main__ asks
+    command = command_of(argv)
     # the collector is off while a quick command starts, on for any other (flowdesk.__main__
     # turns it off before the first import); it is on again when main returns
     quick = command in _QUICK_START
@@ -124,32 +125,3 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-
-
-def _command_at(argv: list[str]) -> int | None:
-    """Where the command word stands, past the global options (``--db`` takes a value);
-    None when the line asks for help or the version instead."""
-    at = 0
-    while at < len(argv) and argv[at].startswith("-"):
-        if argv[at] in ("-h", "--help", "--version"):
-            return None
-        at += 2 if argv[at] == "--db" else 1
-    return at
-
-
-def _command_of(argv: list[str]) -> str | None:
-    """The command word of a command line (None: help, version or none)."""
-    at = _command_at(argv)
-    return argv[at] if at is not None and at < len(argv) else None
-
-
-def _app_by_default(argv: list[str]) -> list[str]:
-    """No command means the desktop app, as a double-click does: `flowdesk`, `flowdesk
-    FILE.json`, and the same after global options (`flowdesk --db URL [FILE.json]`)."""
-    at = _command_at(argv)
-    if at is None:
-        return argv
-    rest = argv[at:]
-    if not rest or (len(rest) == 1 and rest[0].endswith(".json") and Path(rest[0]).exists()):
-        return [*argv[:at], "gui", *rest]
-    return argv

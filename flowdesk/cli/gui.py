@@ -1,6 +1,7 @@
 """``flowdesk gui [FILE]`` (also ``flowdesk`` alone and ``flowdesk FILE.json``): the desktop
-app. Qt is imported only here, and only when the command runs; without the ``gui`` extra the
-command says how to install it (exit 2)."""
+app. Of the command line, Qt is imported only here, and only when the command runs (before it,
+``flowdesk.__main__`` has shown the start-up splash, which the app closes); without the
+``gui`` extra the command says how to install it (exit 2)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from flowdesk.resources import examples_dir
 from flowdesk.ui.dialogs import LibraryDialog, WelcomeDialog
 from flowdesk.ui.face import WindowShell
 from flowdesk.ui.open_database import ask_and_open_database
+from flowdesk.ui.splash import close_splash
 
 __all__ = ["RECENT_LIMIT", "LibraryController"]
 
@@ -84,6 +85,7 @@ class LibraryController:
 
         box.finished.connect(lambda _r: chosen())
         self.file_question = box
+        close_splash()  # asked at start-up (`flowdesk FILE.json`): not behind the splash
         box.open()
         return box
 
@@ -315,4 +317,5 @@ class LibraryController:
         dialog.accepted.connect(add_examples)
         dialog.rejected.connect(start_empty)
         self.welcome = dialog
+        close_splash()  # the welcome is the start-up's first window: not behind the splash
         dialog.open()

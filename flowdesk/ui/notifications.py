@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from flowdesk.dburl import display_name
 from flowdesk.document.library import WorkflowLibrary
 from flowdesk.model.errors import StoreError
 from flowdesk.store.database import database_url
@@ -79,7 +80,4 @@ def database_label(url: str) -> str:
             return ""
     except StoreError:
         pass
-    if url.startswith("sqlite:///"):
-        return f"{url.rsplit('/', 1)[-1]} — "
-    rest = url.split("://", 1)[-1].split("?", 1)[0]
-    return f"{rest.rsplit('@', 1)[-1]} — "
+    return f"{display_name(url)} — "
