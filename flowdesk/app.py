@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from flowdesk.model.errors import FlowdeskError
     from flowdesk.runtime import Runtime
     from flowdesk.trigger_server import TriggerServer
     from flowdesk.ui.main_window import MainWindow
@@ -63,6 +64,15 @@ def _show_error_dialog(value: BaseException, path: Path) -> None:
     box.finished.connect(lambda _result: _open_dialogs.remove(box)
                          if box in _open_dialogs else None)
     box.open()
+
+
+def _cannot_start(exc: FlowdeskError) -> None:
+    """Say why the app cannot start in a dialog (whoever double-clicked it has no terminal
+    to read stderr on) and wait until it is read; the command line then prints it too."""
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox(QMessageBox.Icon.Critical, "flowdesk cannot start",
+                f"flowdesk cannot start: {exc}", QMessageBox.StandardButton.Ok).exec()
 
 
 def _install_excepthook() -> None:
@@ -137,6 +147,7 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from flowdesk.model.errors import FlowdeskError
     from flowdesk.resources import icons_dir
     from flowdesk.runtime import build_runtime
     from flowdesk.ui import theme
@@ -157,10 +168,12 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        runtime = build_runtime(db)  # a database refused here is told on stderr (cli)
+        runtime = build_runtime(db)
         window = _window(runtime, housekeeping=True)
-    except BaseException:
+    except BaseException as exc:
         close_splash()  # what went wrong is told next: not behind the splash
+        if isinstance(exc, FlowdeskError):  # e.g. a database refused: said on stderr too
+            _cannot_start(exc)
         raise
     closed = asyncio.Event()  # bound to the loop on first wait; connected before any close
     window.closed.connect(closed.set)

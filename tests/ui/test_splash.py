@@ -111,7 +111,7 @@ def test_an_error_during_start_up_is_not_shown_behind_the_splash(qtbot, tmp_path
     box.accept()
 
 
-def test_a_refused_database_leaves_no_splash_behind(tmp_path: Path) -> None:
+def test_a_refused_database_is_told_in_a_dialog_and_leaves_no_window(tmp_path: Path) -> None:
     # the program's own start-up (flowdesk.__main__.run) on a file that is not a database:
     # the splash was shown, start-up ended with the error, and no window is left
     bad = tmp_path / "bad.db"
@@ -119,8 +119,22 @@ def test_a_refused_database_leaves_no_splash_behind(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "sys.argv = ['flowdesk', '--db', sys.argv[1]]\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication, QMessageBox\n"
+        "told = []\n"
+        "def answer():\n"  # the person reads the dialog and presses OK
+        "    for w in QApplication.topLevelWidgets():\n"
+        "        if isinstance(w, QMessageBox) and w.isVisible():\n"
+        "            told.append(w.text()); w.accept(); return\n"
+        "    QTimer.singleShot(50, answer)\n"
+        "from flowdesk.ui import splash\n"
+        "show = splash.show_splash\n"
+        "def show_then_watch(*a):\n"
+        "    s = show(*a); QTimer.singleShot(50, answer); return s\n"
+        "splash.show_splash = show_then_watch\n"
         "from flowdesk.__main__ import run\n"
         "code = run()\n"
+        "print(told)\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from flowdesk.ui.splash import current_splash\n"
         "QApplication.processEvents()\n"
@@ -133,7 +147,10 @@ def test_a_refused_database_leaves_no_splash_behind(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert "flowdesk: splash painted at" in result.stderr  # it was there
     assert "is not a flowdesk database" in result.stderr
-    assert result.stdout.split("\n")[0] == "2 True []", result.stderr[-2000:]
+    told, end = result.stdout.split("\n")[:2]
+    # whoever double-clicked the app has no terminal: the reason is shown in a dialog
+    assert "flowdesk cannot start" in told and "is not a flowdesk database" in told, told
+    assert end == "2 True []", result.stderr[-2000:]
 
 
 class QImageOf:
