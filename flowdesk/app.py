@@ -144,22 +144,18 @@ def run_app(db: str | None = None, open_file: str | None = None) -> int:
     to quit); then stop the trigger service, let the engine put its runs down cleanly and close
     the store. Returns the process exit status."""
     import qasync
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from flowdesk.model.errors import FlowdeskError
-    from flowdesk.resources import icons_dir
     from flowdesk.runtime import build_runtime
     from flowdesk.ui import theme
     from flowdesk.ui.main_window import app_settings
-    from flowdesk.ui.splash import close_splash, finish_splash
+    from flowdesk.ui.splash import close_splash, finish_splash, identify_app
 
     # the QApplication exists already when flowdesk.__main__ showed the start-up splash
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
-    app.setApplicationName("flowdesk")
-    app.setDesktopFileName("flowdesk")
-    app.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
+    identify_app(app)
     # The window decides when the session ends (its closeEvent saves first). Qt's own "quit on
     # last window closed" would end QApplication.exec() under qasync before the clean-up ran.
     app.setQuitOnLastWindowClosed(False)

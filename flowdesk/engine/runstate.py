@@ -38,7 +38,7 @@ from flowdesk.model.errors import (
 )
 from flowdesk.model.events import EventType, RunEvent
 from flowdesk.model.jsontext import dump_json
-from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
+from flowdesk.model.run import RunSnapshot, StepRunSnapshot, attempt_records
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.trusted import collector_paused, trusted
 from flowdesk.model.workflow import ERROR_PORT, Edge, Node, Workflow
@@ -405,9 +405,7 @@ class RunState:
             sid: trusted(StepRunSnapshot, {
                 "step_id": sid, "status": st.status, "output": st.output, "error": st.error,
                 "attempts": st.attempts,
-                "attempt_log": [trusted(AttemptRecord, {
-                    "run_attempt": None, "started_at": None, "finished_at": None,
-                    "error": None, **a}) for a in st.attempt_log],
+                "attempt_log": attempt_records(st.attempt_log),
                 "started_at": st.started_at, "finished_at": st.finished_at,
                 "state": st.state, "branch": st.branch})
             for sid, st in self.steps.items()

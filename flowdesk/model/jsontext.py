@@ -60,11 +60,13 @@ def parse_json(text: str, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
         raise JsonTextError(f"nested more than {MAX_DEPTH} levels deep") from None
 
 
-# the standard library's encoder, compact, unicode as is, anything else as its str()
+# The standard library's encoder, compact, unicode as is, anything else as its str(). orjson
+# writes what it writes (dict keys that are not text become text; dates, dataclasses and any
+# other type go through str) in ≈0.4 µs instead of ≈3.4 µs for a step's small values, of
+# which the engine encodes several per step; this encoder takes what orjson refuses.
 _STDLIB = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
-# orjson writes what that writes (dict keys that are not text become text; dates, dataclasses
-# and any other type go through str) but in ≈0.4 µs instead of ≈3.4 µs for a step's small
-# values; the engine encodes several per step
+
+
 def _other(value: Any) -> Any:
     """What orjson does not write itself: a float subclass (numpy's float64) as the float it
     is, as the standard library writes it; anything else as its str()."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from flowdesk.model.status import RunStatus, StepStatus
+from flowdesk.model.trusted import trusted
 
-__all__ = ["AttemptRecord", "RunSnapshot", "StepRunSnapshot", "WorkflowInfo"]
+__all__ = ["AttemptRecord", "RunSnapshot", "StepRunSnapshot", "WorkflowInfo",
+           "attempt_records"]
 
 
 class AttemptRecord(BaseModel):
@@ -20,6 +23,15 @@ class AttemptRecord(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+
+
+_UNSET_TIMES = {"run_attempt": None, "started_at": None, "finished_at": None, "error": None}
+
+
+def attempt_records(log: Iterable[dict[str, Any]]) -> list[AttemptRecord]:
+    """A step's attempt log (as flowdesk records it: dicts without the fields not known yet)
+    as records, built without a validation pass."""
+    return [trusted(AttemptRecord, {**_UNSET_TIMES, **entry}) for entry in log]
 
 
 class StepRunSnapshot(BaseModel):

@@ -27,7 +27,7 @@ from sqlalchemy import exc as exc_mod
 
 from flowdesk.model.errors import NotFound
 from flowdesk.model.events import RunEvent
-from flowdesk.model.run import AttemptRecord, RunSnapshot, StepRunSnapshot
+from flowdesk.model.run import RunSnapshot, StepRunSnapshot, attempt_records
 from flowdesk.model.status import RunStatus, StepStatus
 from flowdesk.model.trusted import collector_paused, trusted
 from flowdesk.model.workflow import Workflow
@@ -51,9 +51,7 @@ def _step_snapshot(s: Any) -> StepRunSnapshot:
     return trusted(StepRunSnapshot, {
         "step_id": s.step_id, "status": StepStatus(s.status), "output": _loads(s.output),
         "error": s.error, "attempts": s.attempts,
-        "attempt_log": [trusted(AttemptRecord, {
-            "run_attempt": None, "started_at": None, "finished_at": None, "error": None, **a})
-            for a in (_loads(s.attempt_log) or [])],
+        "attempt_log": attempt_records(_loads(s.attempt_log) or []),
         "started_at": s.started_at, "finished_at": s.finished_at,
         "state": _loads(s.state) or {}, "branch": s.branch})
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,9 +24,8 @@ from flowdesk.store.tables import runs, workflow_versions, workflows
 __all__ = ["WorkflowRepository", "dumps"]
 
 
-def dumps(value: Any) -> str:
-    """The JSON text the store keeps (compact, unicode as is): ``model.jsontext.dump_json``."""
-    return dump_json(value)
+# the JSON text the store keeps (compact, unicode as is)
+dumps = dump_json
 
 
 class WorkflowRepository:

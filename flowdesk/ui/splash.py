@@ -30,7 +30,7 @@ from flowdesk.dburl import display_name
 from flowdesk.resources import icons_dir
 
 __all__ = ["SPLASH_TITLE", "Splash", "close_splash", "current_splash", "finish_splash",
-           "show_splash"]
+           "identify_app", "show_splash"]
 
 SPLASH_TITLE = "Starting flowdesk"
 _SIZE = (420, 132)  # logical pixels
@@ -73,11 +73,9 @@ def show_splash(database: str) -> Splash:
     global _splash
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
-    app.setApplicationName("flowdesk")
-    app.setDesktopFileName("flowdesk")
-    icon = QIcon(str(icons_dir() / "flowdesk.svg"))
-    app.setWindowIcon(icon)
-    splash = Splash(_picture(icon, f"Opening {display_name(database) or database}…"))
+    identify_app(app)
+    splash = Splash(_picture(app.windowIcon(),
+                             f"Opening {display_name(database) or database}…"))
     splash.show()
     # Qt paints a window once the window system has mapped it: wait for that here, as
     # nothing runs Qt's events while the rest of flowdesk is imported
@@ -92,6 +90,16 @@ def show_splash(database: str) -> Splash:
     if os.environ.get("FLOWDESK_EXIT_AFTER_PAINT"):
         print(f"flowdesk: splash painted at {time.time():.6f}", file=sys.stderr, flush=True)
     return splash
+
+
+def identify_app(app: QApplication) -> None:
+    """Name the application and give it its icon (once: the splash does it when it is shown,
+    ``flowdesk.app.run_app`` when there was no splash)."""
+    if app.applicationName() == "flowdesk" and not app.windowIcon().isNull():
+        return
+    app.setApplicationName("flowdesk")
+    app.setDesktopFileName("flowdesk")
+    app.setWindowIcon(QIcon(str(icons_dir() / "flowdesk.svg")))
 
 
 def current_splash() -> Splash | None:
