@@ -177,7 +177,7 @@ def main() -> int:
         windows = [(to_paint([PY, str(HERE / "window_floor.py")], app_env),
                     to_paint([PY, "-m", "flowdesk"], app_env)) for _ in range(runs)]
         floor_window = Figure("floor: minimal PySide6 window, start → first paint",
-                              [floor.window for floor, _app in windows], "ms")
+                              [minimal.window for minimal, _app in windows], "ms")
         add(floor_window)
         # the first window the person sees is the start-up splash (flowdesk.ui.splash); the
         # main window, ready for work, follows once flowdesk is imported and the window built
