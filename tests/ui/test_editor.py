@@ -321,3 +321,39 @@ def test_required_fields_say_required_and_fit_never_zooms_past_real_size(window,
     window.view.resize(1400, 900)
     window.view.zoom_to_fit()
     assert window.view.zoom == 1.0  # two small steps stay at 100 %, not blown up
+
+
+def test_a_workflow_too_long_to_fit_zooms_in_from_its_fit_by_steps(qtbot) -> None:
+    # a 600-step chain fits only below the least zoom the wheel goes to; one notch from
+    # there is one step in, not a leap to that least zoom
+    import pytest
+    from PySide6.QtGui import QWheelEvent
+
+    from flowdesk.document.document import WorkflowDocument
+    from flowdesk.model import Workflow
+    from flowdesk.steps import default_registry
+    from flowdesk.ui.canvas.scene import WorkflowScene
+    from flowdesk.ui.canvas.view import MIN_ZOOM, WorkflowView
+
+    nodes = [{"id": f"s{i}", "type": "transform", "position": {"x": i * 260, "y": 0}}
+             for i in range(600)]
+    edges = [{"id": f"e{i}", "source": f"s{i}", "target": f"s{i + 1}"} for i in range(599)]
+    doc = WorkflowDocument(Workflow.model_validate({"name": "long", "nodes": nodes,
+                                                    "edges": edges}), default_registry())
+    view = WorkflowView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.setScene(WorkflowScene(doc))
+    view.show()
+    view.zoom_to_fit()
+    fit = view.zoom
+    assert fit < MIN_ZOOM  # everything shown
+    notch = QPointF(400, 200)
+    view.wheelEvent(QWheelEvent(notch, notch, QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                                False))
+    assert view.zoom == pytest.approx(fit * 1.15)
+    view.wheelEvent(QWheelEvent(notch, notch, QPoint(), QPoint(0, -240),
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                Qt.ScrollPhase.NoScrollPhase, False))
+    assert view.zoom == pytest.approx(fit)  # back out to the fit, and not further

@@ -54,6 +54,7 @@ class WorkflowView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
+        self._least_zoom = MIN_ZOOM  # lower for a workflow that fits only below it
         self._space = False
         self._kept_by_shift: list[QGraphicsItem] = []
         self.minimap = MiniMap(self)
@@ -76,7 +77,9 @@ class WorkflowView(QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, factor: float, anchor_center: bool = False) -> None:
-        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        # zoom to fit may show a very long workflow below MIN_ZOOM: the wheel then goes
+        # between that fit and MAX_ZOOM step by step (it leapt to MIN_ZOOM, 50× at once)
+        factor = max(self._least_zoom, min(MAX_ZOOM, factor))
         ratio = factor / self.zoom
         if anchor_center:
             old = self.transformationAnchor()
@@ -108,6 +111,7 @@ class WorkflowView(QGraphicsView):
             return
         rect = rect.adjusted(-60, -60, 60, 60)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._least_zoom = min(MIN_ZOOM, self.zoom)
         if self.zoom > 1.0:  # a small workflow is shown at its real size, as n8n and
             self.set_zoom(1.0, anchor_center=True)  # Node-RED do, not blown up to fill
         self.centerOn(rect.center())
